@@ -1,0 +1,3 @@
+export * from './colophon-error';
+export * from './core-errors';
+export * from './problem';

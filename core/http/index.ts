@@ -1,0 +1,5 @@
+export * from './metrics';
+export * from './request-context';
+export * from './cors';
+export * from './conditional';
+export * from './body';

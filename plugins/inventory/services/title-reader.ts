@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { Title } from '../../../core/db/entities/title.entity';
+import type { CoreServices } from '../../../core/plugin/types';
+import { InventoryErrors } from '../errors';
+
+export const titleListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+  q: z.string().max(500).optional(),
+  collection: z.string().uuid().optional(),
+  suppressed: z.enum(['true', 'false']).optional(),
+});
+
+/** Read side of titles for the staff API and the public pages. */
+export class TitleReader {
+  constructor(private readonly core: CoreServices) {}
+
+  async list(query: z.infer<typeof titleListQuery>): Promise<{ total: number; items: Title[] }> {
+    const qb = this.core.ds.getRepository(Title).createQueryBuilder('t');
+    if (query.q) qb.andWhere('LOWER(t.display_title) LIKE :q', { q: `%${query.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` });
+    if (query.suppressed) qb.andWhere('t.suppressed = :s', { s: query.suppressed === 'true' });
+    if (query.collection) {
+      qb.innerJoin('title_collection', 'tc', 'tc.title_id = t.id AND tc.collection_id = :c', { c: query.collection });
+    }
+    qb.orderBy('t.display_title', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).skip(query.offset);
+    const [items, total] = await qb.getManyAndCount();
+    return { total, items };
+  }
+
+  async get(id: string): Promise<Title> {
+    const t = await this.core.ds.getRepository(Title).findOne({
+      where: { id },
+      relations: { collections: true, representations: { files: true } },
+      order: { representations: { createdAt: 'ASC', files: { sequence: 'ASC' } } },
+    });
+    if (!t) throw InventoryErrors.TITLE_NOT_FOUND(`No title ${id}`);
+    return t;
+  }
+}
+
+/** JSON view of a title for the staff API. */
+export function titleView(t: Title, full = false): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    id: t.id,
+    title: t.displayTitle,
+    sourceFormat: t.sourceFormat,
+    sourceId: t.sourceId,
+    suppressed: t.suppressed,
+    datestamp: t.datestamp.toISOString(),
+    dc: t.dc,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+  if (!full) return base;
+  return {
+    ...base,
+    collections: (t.collections ?? []).map((c) => ({ id: c.id, code: c.code, path: c.path, name: c.name })),
+    representations: (t.representations ?? []).map((r) => ({
+      id: r.id,
+      usageType: r.usageType,
+      label: r.label,
+      active: r.active,
+      remote: r.remote,
+      storageConnectorId: r.storageConnectorId,
+      accessRightsProfileId: r.accessRightsProfileId,
+      files: (r.files ?? []).map((f) => ({
+        id: f.id, sequence: f.sequence, label: f.label, mimeType: f.mimeType, size: f.size, sha256: f.sha256,
+        width: f.width, height: f.height, duration: f.duration, pageCount: f.pageCount,
+      })),
+    })),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './plugin';
+export * from './config';
+export * from './connectors/local-storage-connector';
