@@ -17,13 +17,13 @@ import { requestContext } from './http/request-context';
 import { JobScheduler } from './jobs/job-scheduler';
 import { createLogger } from './logger';
 import { PluginHost } from './plugin/plugin-host';
-import type { CoreServices, Plugin } from './plugin/types';
+import type { AnyPlugin, CoreServices, Plugin } from './plugin/types';
 import { StorageRegistry } from './storage';
 import { adminPlugin } from './admin/admin-plugin';
 
 export interface CreateAppOptions {
   /** Installed plugins (default: the built-in list; tests pass their own). */
-  plugins?: Plugin<never>[];
+  plugins?: AnyPlugin[];
   logger?: Logger;
   /** Run scheduled jobs here (default: config.jobs.enabled). */
   jobs?: boolean;

@@ -140,3 +140,7 @@ export interface PluginContext<C = Record<string, unknown>> {
   /** Per-instance state a plugin keeps between init and close. */
   state: Map<string, unknown>;
 }
+
+/** A plugin of any config type (for lists of installed plugins). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPlugin = Plugin<any>;
