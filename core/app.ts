@@ -101,6 +101,9 @@ export async function createApp(config: ColophonConfig, opts: CreateAppOptions =
       try {
         await next();
         if (ctx.status === 404 && ctx.body == null) throw CoreErrors.NOT_FOUND(`Nothing at ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405 && ctx.body == null) {
+          throw CoreErrors.METHOD_NOT_ALLOWED(`${ctx.method} is not allowed on ${ctx.path}`, { headers: { Allow: ctx.response.get('Allow') } });
+        }
       } catch (err) {
         const e = toColophonError(err);
         if (e.status >= 500) (ctx.state.logger as Logger | undefined ?? logger).error({ err }, 'request failed');

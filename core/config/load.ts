@@ -110,6 +110,7 @@ function readEnv(env: NodeJS.ProcessEnv, sources: Map<string, string>): ConfigIn
       if (i === path.length - 1) node[seg] = value;
       else node = (node[seg] ??= {}) as ConfigInput;
     });
+    for (let i = 1; i <= path.length; i++) if (!sources.has(path.slice(0, i).join('.'))) sources.set(path.slice(0, i).join('.'), name);
     sources.set(path.join('.'), name);
   }
   return out;

@@ -196,7 +196,7 @@ export class JobScheduler {
       outputLocation = result?.outputLocation ?? null;
     } catch (err) {
       status = timedOut ? 'timed-out' : controller.signal.aborted ? 'aborted' : 'failed';
-      message = (err as Error)?.message ?? String(err);
+      message = timedOut ? `timed out after ${job.def.timeoutMs} ms` : ((err as Error)?.message ?? String(err));
       logger.warn({ err, status }, 'job run did not succeed');
     } finally {
       clearTimeout(timer);

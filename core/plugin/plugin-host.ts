@@ -253,7 +253,7 @@ export class PluginHost {
       }
     }
     const routes = router.routes();
-    const allowed = router.allowedMethods({ throw: true });
+    const allowed = router.allowedMethods();
     this.routerMiddleware = async (ctx, next) => routes(ctx as never, async () => allowed(ctx as never, next));
     this.routeList = list;
   }

@@ -1,5 +1,5 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { timestamp } from '../base.entity';
+import { Column, Entity, Generated, Index, PrimaryColumn } from 'typeorm';
+import { bigintNumber, timestamp } from '../base.entity';
 
 export const CHANGE_ACTIONS = ['create', 'update', 'delete'] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
@@ -14,8 +14,9 @@ export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
 @Index('idx_change_event_at', ['at'])
 @Index('idx_change_event_title', ['titleId'])
 export class ChangeEvent {
-  /** Monotonic sequence (auto-increment). */
-  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  /** Monotonic sequence (auto-increment; a number on both engines). */
+  @PrimaryColumn({ type: 'bigint', transformer: bigintNumber })
+  @Generated('increment')
   seq: number;
 
   /** UTC time of the change. */

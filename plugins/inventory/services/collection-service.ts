@@ -78,7 +78,10 @@ export class CollectionService {
       } else if (c.parentId) parentPath = (await this.load(m, c.parentId)).path;
       c.path = parentPath ? `${parentPath}:${c.code}` : c.code;
       await m.save(c);
-      const subtree = await m.find(Collection, { where: { path: Like(`${oldPath}:%`) } });
+      // LIKE narrows the search; the prefix test is exact ('_' in a code is a LIKE wildcard).
+      const subtree = (await m.find(Collection, { where: { path: Like(`${oldPath}:%`) } })).filter((d) =>
+        d.path.startsWith(`${oldPath}:`),
+      );
       if (c.path !== oldPath) {
         for (const d of subtree) {
           d.path = c.path + d.path.slice(oldPath.length);

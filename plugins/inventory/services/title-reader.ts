@@ -20,7 +20,7 @@ export class TitleReader {
     if (query.q) qb.andWhere('LOWER(t.display_title) LIKE :q', { q: `%${query.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` });
     if (query.suppressed) qb.andWhere('t.suppressed = :s', { s: query.suppressed === 'true' });
     if (query.collection) {
-      qb.innerJoin('title_collection', 'tc', 'tc.title_id = t.id AND tc.collection_id = :c', { c: query.collection });
+      qb.andWhere('t.id IN (SELECT tc.title_id FROM title_collection tc WHERE tc.collection_id = :c)', { c: query.collection });
     }
     qb.orderBy('t.display_title', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).skip(query.offset);
     const [items, total] = await qb.getManyAndCount();
