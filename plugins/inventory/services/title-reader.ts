@@ -17,7 +17,8 @@ export class TitleReader {
 
   async list(query: z.infer<typeof titleListQuery>): Promise<{ total: number; items: Title[] }> {
     const qb = this.core.ds.getRepository(Title).createQueryBuilder('t');
-    if (query.q) qb.andWhere('LOWER(t.display_title) LIKE :q', { q: `%${query.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%` });
+    // '!' escapes LIKE wildcards the same way on SQLite (which has no default escape) and MariaDB.
+    if (query.q) qb.andWhere("LOWER(t.display_title) LIKE :q ESCAPE '!'", { q: `%${query.q.toLowerCase().replace(/[%_!]/g, (c) => `!${c}`)}%` });
     if (query.suppressed) qb.andWhere('t.suppressed = :s', { s: query.suppressed === 'true' });
     if (query.collection) {
       qb.andWhere('t.id IN (SELECT tc.title_id FROM title_collection tc WHERE tc.collection_id = :c)', { c: query.collection });
