@@ -59,14 +59,7 @@ export interface ColophonApp {
  */
 export async function createApp(config: ColophonConfig, opts: CreateAppOptions = {}): Promise<ColophonApp> {
   const logger = opts.logger ?? createLogger(config.log.level);
-  const plugins = (opts.plugins ?? (await loadBuiltinPlugins())) as Plugin[];
-  const host = new PluginHost([adminPlugin as Plugin, ...plugins], config.plugins.settings, logger);
-  const [entities, migrations] = host.schemaParts();
-  const ds = buildDataSource(config, {
-    entities: [...coreEntities, ...entities],
-    migrations: [...coreMigrations, ...migrations],
-  });
-  await ds.initialize();
+  const { host, ds } = await openDatabase(config, { plugins: opts.plugins, logger });
   let closing = false;
   let syncTimer: NodeJS.Timeout | undefined;
   try {
@@ -169,6 +162,26 @@ export async function createApp(config: ColophonConfig, opts: CreateAppOptions =
     await ds.destroy().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Validate the plugins and open the one DataSource built from the core's and every installed
+ * plugin's entities and migrations, without migrating or starting anything (`colophon migrate`).
+ */
+export async function openDatabase(
+  config: ColophonConfig,
+  opts: { plugins?: AnyPlugin[]; logger?: Logger } = {},
+): Promise<{ host: PluginHost; ds: DataSource }> {
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const plugins = (opts.plugins ?? (await loadBuiltinPlugins())) as Plugin[];
+  const host = new PluginHost([adminPlugin as Plugin, ...plugins], config.plugins.settings, logger);
+  const [entities, migrations] = host.schemaParts();
+  const ds = buildDataSource(config, {
+    entities: [...coreEntities, ...entities],
+    migrations: [...coreMigrations, ...migrations],
+  });
+  await ds.initialize();
+  return { host, ds };
 }
 
 async function loadBuiltinPlugins(): Promise<Plugin[]> {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { createApp, type ColophonApp, type CreateAppOptions } from '../app';
+import { createApp, openDatabase, type ColophonApp, type CreateAppOptions } from '../app';
 import { apiKeyView } from '../auth/api-keys';
 import { ROLE_IDS } from '../auth/roles';
 import { ConfigError, loadConfig, type ColophonConfig, type ConfigInput } from '../config';
@@ -97,16 +97,21 @@ export function buildCli(): Command {
   common(program.command('migrate').description('apply pending database migrations'))
     .option('--check', 'only list pending migrations (exit 3 if any)')
     .action(async (o: CommonOpts & { check?: boolean }) => {
-      await withApp(o, async (app) => {
+      const config = configFrom(o, true);
+      // Only the DataSource: booting plugins would need the very tables being migrated.
+      const { ds } = await openDatabase(config, { logger: createLogger(config.log.level, { stderr: true }) });
+      try {
         if (o.check) {
-          const pending = await pendingMigrations(app.ds);
+          const pending = await pendingMigrations(ds);
           print(pending.length ? pending.join('\n') : 'no pending migrations');
           if (pending.length) process.exitCode = 3;
           return;
         }
-        const done = await migrate(app.ds);
+        const done = await migrate(ds);
         print(done.length ? done.map((m) => `applied ${m.name}`).join('\n') : 'database is up to date');
-      }, { migrate: !o.check });
+      } finally {
+        await ds.destroy();
+      }
     });
 
   const apikey = program.command('apikey').description('manage API keys');

@@ -64,7 +64,7 @@ export const configSchema = z.strictObject({
   /** Secrets: only ever from the environment (COLOPHON_SECRETS__*). */
   secrets: z.strictObject({
     databasePassword: z.string().optional(),
-    /** Key for signed tokens (resumption tokens, auth tokens); generated per data dir if unset. */
+    /** Key for signed tokens (OAI-PMH resumption tokens, IIIF auth tokens); read by the plugins that sign. */
     signingKey: z.string().min(16).optional(),
   }),
 });

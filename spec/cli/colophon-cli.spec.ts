@@ -63,6 +63,23 @@ describe('colophon CLI (real processes)', function () {
     await db.drop();
   });
 
+  it('migrate on a fresh database applies the migrations; --check then finds none pending', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const args = ['--data-dir', fresh.dataDir, '--database-url', fresh.url];
+      const pending = run(['migrate', '--check', ...args]);
+      expect(pending.status, pending.stderr).to.equal(3);
+      expect(pending.stdout).to.contain('CoreInitial1764400000000');
+      const applied = run(['migrate', ...args]);
+      expect(applied.status, applied.stderr).to.equal(0);
+      expect(applied.stdout).to.equal('applied CoreInitial1764400000000\n');
+      expect(run(['migrate', ...args]).stdout).to.equal('database is up to date\n');
+      expect(run(['migrate', '--check', ...args]).status).to.equal(0);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('apikey create prints only the new key', () => {
     const r = run(['apikey', 'create', '--role', 'general-system-administrator', ...dbArgs]);
     expect(r.status, r.stderr).to.equal(0);
