@@ -1,3 +1,4 @@
+import { OwnedRegistry } from '../plugin/owned-registry';
 import type { Title } from '../db/entities/title.entity';
 
 /**
@@ -18,26 +19,17 @@ export interface MetadataFormat {
 }
 
 /** Formats of the enabled plugins, by prefix. */
-export class FormatRegistry {
-  private readonly formats = new Map<string, { pluginId: string; format: MetadataFormat }>();
-
-  add(pluginId: string, format: MetadataFormat): void {
-    const prev = this.formats.get(format.prefix);
-    if (prev && prev.pluginId !== pluginId) {
-      throw new Error(`metadata format "${format.prefix}" of plugin ${pluginId} is already provided by plugin ${prev.pluginId}`);
-    }
-    this.formats.set(format.prefix, { pluginId, format });
+export class FormatRegistry extends OwnedRegistry<MetadataFormat> {
+  constructor() {
+    super('metadata format');
   }
 
-  removePlugin(pluginId: string): void {
-    for (const [k, e] of this.formats) if (e.pluginId === pluginId) this.formats.delete(k);
-  }
-
-  get(prefix: string): MetadataFormat | undefined {
-    return this.formats.get(prefix)?.format;
+  /** Register a format under its prefix. */
+  addFormat(pluginId: string, format: MetadataFormat): void {
+    this.add(pluginId, format.prefix, format);
   }
 
   all(): MetadataFormat[] {
-    return [...this.formats.values()].map((e) => e.format);
+    return this.values();
   }
 }

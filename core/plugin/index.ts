@@ -10,3 +10,4 @@ import type { Plugin } from './types';
 export function definePlugin<C = Record<string, unknown>>(plugin: Plugin<C>): Plugin<C> {
   return plugin;
 }
+export * from './owned-registry';

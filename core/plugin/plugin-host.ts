@@ -204,9 +204,9 @@ export class PluginHost {
       for (const f of contributions.storageConnectors) {
         const conn = f(ctx);
         await conn.init?.();
-        core.storage.add(s.id, conn);
+        core.storage.addConnector(s.id, conn);
       }
-      for (const f of contributions.formats) core.formats.add(s.id, f(ctx));
+      for (const f of contributions.formats) core.formats.addFormat(s.id, f(ctx));
       for (const h of contributions.filters) core.hooks.addFilter(s.id, h.event, h.fn, h.priority);
       for (const h of contributions.actions) core.hooks.addAction(s.id, h.event, h.fn, h.priority);
       core.scheduler.addJobs(s.id, contributions.jobs, ctx);

@@ -1,3 +1,4 @@
+import { OwnedRegistry } from '../plugin/owned-registry';
 import type { Readable } from 'node:stream';
 
 /** What a connector knows of a stored object. */
@@ -52,28 +53,17 @@ export class StorageNotFoundError extends Error {
 }
 
 /** Connectors of the enabled plugins, by id. */
-export class StorageRegistry {
-  private readonly connectors = new Map<string, { pluginId: string; connector: StorageConnector }>();
-
-  add(pluginId: string, connector: StorageConnector): void {
-    const prev = this.connectors.get(connector.id);
-    if (prev && prev.pluginId !== pluginId) {
-      throw new Error(`storage connector "${connector.id}" of plugin ${pluginId} is already provided by plugin ${prev.pluginId}`);
-    }
-    this.connectors.set(connector.id, { pluginId, connector });
+export class StorageRegistry extends OwnedRegistry<StorageConnector> {
+  constructor() {
+    super('storage connector');
   }
 
-  removePlugin(pluginId: string): StorageConnector[] {
-    const gone: StorageConnector[] = [];
-    for (const [id, e] of this.connectors) if (e.pluginId === pluginId) { this.connectors.delete(id); gone.push(e.connector); }
-    return gone;
-  }
-
-  get(id: string): StorageConnector | undefined {
-    return this.connectors.get(id)?.connector;
+  /** Register a connector under its own id. */
+  addConnector(pluginId: string, connector: StorageConnector): void {
+    this.add(pluginId, connector.id, connector);
   }
 
   ids(): string[] {
-    return [...this.connectors.keys()];
+    return this.keys();
   }
 }
