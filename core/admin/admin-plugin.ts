@@ -5,7 +5,10 @@ import { ROLES, type Principal } from '../auth/roles';
 import { JobRun } from '../db/entities/job-run.entity';
 import { CoreErrors } from '../errors';
 import { readJson } from '../http/body';
-import { definePlugin } from '../plugin';
+import { conditionalGet, etagOf } from '../http/conditional';
+import { buildOpenApi, type OpenApiDocument } from '../http/openapi';
+import { definePlugin, type PluginContext } from '../plugin';
+import { renderApiDocsPage } from './api-docs-page';
 import { CORE_VERSION } from '../version';
 
 const ADMIN = ['system:admin'] as const;
@@ -42,6 +45,21 @@ function pageParams(ctx: Koa.Context): { limit: number; offset: number } {
     .safeParse(ctx.query);
   if (!q.success) throw CoreErrors.VALIDATION(`${q.error.issues[0]?.path.join('.')}: ${q.error.issues[0]?.message}`);
   return q.data;
+}
+
+/** The OpenAPI document of the routes mounted now. */
+function apiDocument(p: PluginContext): OpenApiDocument {
+  const plugins = p.core.host.list();
+  return buildOpenApi(p.core.host.routes(), {
+    title: `${p.core.config.repository.name} staff API`,
+    version: CORE_VERSION,
+    serverUrl: p.core.config.server.baseUrl,
+    description: 'The staff API of Colophon. Errors are RFC 9457 problem+json documents with a stable `code`.',
+    tagDescriptions: {
+      ...Object.fromEntries(plugins.map((pl) => [String(pl.id), String(pl.description ?? '')])),
+      meta: 'This API reference itself',
+    },
+  });
 }
 
 /**
@@ -159,6 +177,37 @@ export const adminPlugin = definePlugin({
         const run = await p.core.ds.getRepository(JobRun).findOneBy({ id: String(ctx.params.id) });
         if (!run) throw CoreErrors.NOT_FOUND(`No job run ${String(ctx.params.id)}`);
         ctx.body = runView(run);
+      },
+    });
+
+    // API reference: built per request, since plugins (and so routes) change at run time.
+    r.route({
+      method: 'GET', path: '/api/openapi.json', auth: 'public', summary: 'OpenAPI 3.1 document of the staff API',
+      docs: {
+        tags: ['meta'],
+        description: 'Describes the routes of the plugins enabled right now, with the permissions each needs and the roles that grant them.',
+        responses: { 200: { description: 'The OpenAPI document', contentType: 'application/json' }, 304: { description: 'Not modified (If-None-Match)' } },
+      },
+      handler: (ctx, p) => {
+        const json = JSON.stringify(apiDocument(p), null, 2);
+        if (conditionalGet(ctx, { etag: etagOf(json) })) return;
+        ctx.type = 'application/json';
+        ctx.body = json;
+      },
+    });
+    r.route({
+      method: 'GET', path: '/api/docs', auth: 'public', summary: 'Readable reference of the staff API (HTML)',
+      docs: {
+        tags: ['meta'],
+        description: 'The OpenAPI document as one HTML page without scripts: operations by tag, who may call them, parameters, bodies, responses.',
+        responses: { 200: { description: 'The reference page', contentType: 'text/html' }, 304: { description: 'Not modified (If-None-Match)' } },
+      },
+      handler: (ctx, p) => {
+        const html = renderApiDocsPage(apiDocument(p), { specUrl: p.core.url('/api/openapi.json') });
+        if (conditionalGet(ctx, { etag: etagOf(html) })) return;
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+        ctx.body = html;
       },
     });
 

@@ -27,3 +27,17 @@ export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown
     throw CoreErrors.BAD_REQUEST(`Body is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/** Read a whole (small) request body as bytes, up to a limit; for records and other documents. */
+export async function readBody(ctx: Koa.Context, limit: number): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length'));
+  if (declared > limit) throw CoreErrors.PAYLOAD_TOO_LARGE(`Body of ${declared} bytes exceeds the limit of ${limit}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw CoreErrors.PAYLOAD_TOO_LARGE(`Body exceeds the limit of ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

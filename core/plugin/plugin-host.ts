@@ -9,7 +9,7 @@ import { CORE_VERSION } from '../version';
 import { orderByDependencies } from './dependency-order';
 import { PluginBootError, PluginErrors } from './plugin-errors';
 import { collectContributions } from './registrar';
-import type { Contributions, CoreServices, Plugin, PluginContext, RouteDefinition } from './types';
+import type { Contributions, CoreServices, Plugin, PluginContext, RouteDefinition, RouteDocs } from './types';
 
 type AnyPlugin = Plugin<Record<string, unknown>>;
 
@@ -35,6 +35,7 @@ export interface MountedRoute {
   path: string;
   auth: RouteAuth;
   summary?: string;
+  docs?: RouteDocs;
 }
 
 export const KEBAB_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -248,7 +249,7 @@ export class PluginHost {
       const a = s.active;
       if (!a) continue;
       for (const def of a.contributions.routes) {
-        list.push({ pluginId: s.id, method: def.method, path: def.path, auth: def.auth, summary: def.summary });
+        list.push({ pluginId: s.id, method: def.method, path: def.path, auth: def.auth, summary: def.summary, docs: def.docs });
         router.register(def.path, [def.method], this.wrap(s.id, def, a.ctx, a.contributions));
       }
     }

@@ -49,7 +49,25 @@ export interface RouteDefinition<C = Record<string, unknown>> {
   /** 'public', or the permissions a caller must hold (see core/auth/roles). */
   auth: RouteAuth;
   summary?: string;
+  /** What the OpenAPI document says of this route (GET /api/openapi.json). */
+  docs?: RouteDocs;
   handler: (ctx: Koa.Context, plugin: PluginContext<C>) => Promise<void> | void;
+}
+
+/** OpenAPI description of one route; zod schemas are turned into JSON Schema. */
+export interface RouteDocs {
+  tags?: string[];
+  description?: string;
+  /** Query parameters (a zod object). */
+  query?: z.ZodType;
+  /** A JSON request body. */
+  body?: z.ZodType;
+  /** Request bodies that are not JSON (e.g. application/marc, multipart/form-data), by media type. */
+  requestContentTypes?: Record<string, { description?: string; schema?: z.ZodType }>;
+  /** Responses by status code; problem+json error responses are added from `errors`. */
+  responses?: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** Error statuses this route may answer with (problem+json), beyond 401/403 which follow from auth. */
+  errors?: number[];
 }
 
 /** Renders an error in the plugin's protocol; returns false to leave it to the core (problem+json). */

@@ -34,6 +34,11 @@ export interface StorageConnector {
   delete(key: string): Promise<void>;
   move(from: string, to: string): Promise<void>;
   list(prefix: string, opts?: { signal?: AbortSignal }): AsyncIterable<StoredObject>;
+  /**
+   * Optional: the path of the object on this machine's file system, for tools that read files
+   * (ffprobe, pdfinfo) without a temporary copy. Only connectors that keep plain files offer it.
+   */
+  localPath?(key: string): string | null;
 }
 
 /** Thrown by connectors for a key that is malformed or escapes the store. */
