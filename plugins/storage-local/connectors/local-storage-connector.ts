@@ -28,7 +28,8 @@ export class LocalStorageConnector implements StorageConnector {
   /** Resolve a key inside the root, refusing anything that could escape it. */
   path(key: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.length > 1024) throw new StorageKeyError(String(key), 'must be 1 to 1024 characters');
-    if (key.includes('\0') || key.includes('\\')) throw new StorageKeyError(key, 'must not contain NUL or backslash');
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused
+    if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new StorageKeyError(key, 'must not contain control characters or backslash');
     if (key.startsWith('/')) throw new StorageKeyError(key, 'must be relative');
     const parts = key.split('/');
     if (parts.some((p) => p === '' || p === '.' || p === '..')) throw new StorageKeyError(key, 'must not have empty, "." or ".." segments');
@@ -37,6 +38,11 @@ export class LocalStorageConnector implements StorageConnector {
     const rel = relative(this.root, full);
     if (rel.startsWith('..') || rel.startsWith(sep) || rel === '') throw new StorageKeyError(key, 'escapes the storage root');
     return full;
+  }
+
+  /** The object's file: tools such as ffprobe read it in place. */
+  localPath(key: string): string {
+    return this.path(key);
   }
 
   async put(key: string, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<StoredObject> {
@@ -59,8 +65,12 @@ export class LocalStorageConnector implements StorageConnector {
     const st = await stat(p).catch(() => null);
     if (!st?.isFile()) throw new StorageNotFoundError(key);
     const { range } = opts;
-    if (range && (range.start < 0 || (range.end !== undefined && range.end < range.start))) {
+    if (range && (!Number.isInteger(range.start) || range.start < 0 || (range.end !== undefined && (!Number.isInteger(range.end) || range.end < range.start)))) {
       throw new RangeError(`invalid range ${range.start}-${range.end ?? ''}`);
+    }
+    // Like HTTP's 416: a range must start inside the object (an end past it is cut to the end).
+    if (range && range.start >= st.size) {
+      throw new RangeError(`range ${range.start}-${range.end ?? ''} starts beyond the end of "${key}" (${st.size} bytes)`);
     }
     return createReadStream(p, { start: range?.start, end: range?.end, signal: opts.signal });
   }

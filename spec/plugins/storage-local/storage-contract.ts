@@ -1,14 +1,26 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
-  StorageNotFoundError, type StorageConnector, type StoredObject,
+  StorageKeyError, StorageNotFoundError, type StorageConnector, type StoredObject,
 } from '../../../core/storage';
 
 /** What a contract run needs: a connector on an empty store, and a way to throw the store away. */
 export interface ContractSubject {
   connector: StorageConnector;
   cleanup(): Promise<void>;
+}
+
+/** Knobs of a contract run. */
+export interface ContractOptions {
+  /** Size of the body of the large-upload test (default 64 MiB). */
+  largeBodyBytes?: number;
+  /** Keys put for the long-listing test (default 1005: more than one S3 page of 1000). */
+  manyKeys?: number;
+  /** Longest key the connector takes (default 1024; less where a key prefix counts against a limit). */
+  maxKeyLength?: number;
 }
 
 /** Read a stream to one buffer. */
@@ -33,6 +45,78 @@ export async function rejectionOf(p: Promise<unknown>): Promise<Error> {
     return err as Error;
   }
   expect.fail('expected the promise to reject');
+}
+
+/** Keys every connector refuses on every operation (connectors may refuse more). */
+export const MALFORMED_KEYS: readonly string[] = [
+  '', '/a', '//a', 'a//b', 'a/', '../x', 'a/../../x', '..', '.', 'a/./b', '.tmp', '.tmp/x',
+  'x\0y', 'a\nb', 'tab\there', 'del\u007f', 'a\\b', 'x'.repeat(1025),
+];
+
+/** A stream of `total` random bytes, in `chunk`-sized pieces, and the sha256 of what it sent. */
+export function randomBody(total: number, chunk = 256 * 1024): { stream: Readable; sha256: Promise<string> } {
+  const hash = createHash('sha256');
+  let sent = 0;
+  let done: (hex: string) => void = () => undefined;
+  const sha256 = new Promise<string>((resolve) => {
+    done = resolve;
+  });
+  const stream = new Readable({
+    read() {
+      if (sent >= total) {
+        done(hash.digest('hex'));
+        this.push(null);
+        return;
+      }
+      const piece = randomBytes(Math.min(chunk, total - sent));
+      sent += piece.length;
+      hash.update(piece);
+      this.push(piece);
+    },
+  });
+  return { stream, sha256 };
+}
+
+/** sha256 and length of everything a stream yields, without holding it. */
+export async function digestOf(stream: Readable): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buf.length;
+    hash.update(buf);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * A full garbage collection, so that memory samples count live Buffers only (without it, freed
+ * parts pile up until V8 gets round to them and the figures say little). `--expose-gc` can be set
+ * after start; the function then appears in new contexts.
+ */
+function fullGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Run `fn` while sampling the live Buffer memory of this process; fn's value and the peak growth. */
+export async function peakBufferGrowth<T>(fn: () => Promise<T>, everyMs = 20): Promise<{ value: T; peakGrowth: number }> {
+  const gc = fullGc();
+  const live = (): number => {
+    gc();
+    return process.memoryUsage().arrayBuffers;
+  };
+  const base = live();
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, live());
+  }, everyMs);
+  try {
+    const value = await fn();
+    return { value, peakGrowth: peak - base };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 const body = (data: Buffer | string): Readable => Readable.from([Buffer.from(data)]);
@@ -66,7 +150,10 @@ function slowSource(chunks: Buffer[], opts: { failWith?: Error; stall?: boolean;
  * `storageContract('LocalStorageConnector', async () => ({ connector, cleanup }))`. `make` is
  * called before each test and must give a connector on an empty store.
  */
-export function storageContract(name: string, make: () => Promise<ContractSubject>): void {
+export function storageContract(name: string, make: () => Promise<ContractSubject>, options: ContractOptions = {}): void {
+  const largeBodyBytes = options.largeBodyBytes ?? 64 * 1024 * 1024;
+  const manyKeys = options.manyKeys ?? 1005;
+  const maxKeyLength = options.maxKeyLength ?? 1024;
   describe(`${name} (storage contract)`, function () {
     let subject: ContractSubject | undefined;
     let s: StorageConnector;
@@ -150,6 +237,46 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
         expect((await readAll(await s.get('r/alphabet.txt', { range: { start: 0, end: 0 } }))).toString()).to.equal('a');
         expect((await readAll(await s.get('r/alphabet.txt', { range: { start: 25, end: 25 } }))).toString()).to.equal('z');
       });
+
+      it('reads the last byte with an open end', async function () {
+        expect((await readAll(await s.get('r/alphabet.txt', { range: { start: 25 } }))).toString()).to.equal('z');
+      });
+
+      it('cuts an end beyond the object to the last byte', async function () {
+        expect((await readAll(await s.get('r/alphabet.txt', { range: { start: 20, end: 1000 } }))).toString()).to.equal('uvwxyz');
+        expect((await readAll(await s.get('r/alphabet.txt', { range: { start: 25, end: 26 } }))).toString()).to.equal('z');
+      });
+
+      it('rejects a range starting at or beyond the end with RangeError', async function () {
+        for (const range of [{ start: 26 }, { start: 26, end: 30 }, { start: 1000 }]) {
+          const err = await rejectionOf(s.get('r/alphabet.txt', { range }));
+          expect(err, JSON.stringify(range)).to.be.instanceOf(RangeError);
+        }
+      });
+
+      it('rejects malformed ranges with RangeError', async function () {
+        for (const range of [{ start: -1 }, { start: 5, end: 4 }, { start: 1.5 }, { start: 0, end: 2.5 }]) {
+          const err = await rejectionOf(s.get('r/alphabet.txt', { range }));
+          expect(err, JSON.stringify(range)).to.be.instanceOf(RangeError);
+        }
+      });
+
+      it('rejects any range over an empty object with RangeError, and reads it whole', async function () {
+        await s.put('r/empty', Readable.from([]));
+        expect(await rejectionOf(s.get('r/empty', { range: { start: 0 } }))).to.be.instanceOf(RangeError);
+        expect((await readAll(await s.get('r/empty'))).length).to.equal(0);
+      });
+
+      it('rejects a range on a missing key with StorageNotFoundError', async function () {
+        expect(await rejectionOf(s.get('r/missing.txt', { range: { start: 0, end: 1 } }))).to.be.instanceOf(StorageNotFoundError);
+      });
+
+      it('reads a range deep inside a larger object', async function () {
+        const data = randomBytes(700 * 1024);
+        await s.put('r/big.bin', Readable.from([data]));
+        const got = await readAll(await s.get('r/big.bin', { range: { start: 123_457, end: 654_320 } }));
+        expect(got.equals(data.subarray(123_457, 654_321))).to.equal(true);
+      });
     });
 
     describe('atomic writes', function () {
@@ -217,6 +344,17 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
         expect(await listKeys(s, '')).to.deep.equal([]);
       });
 
+      it('keeps the previous object when an overwrite is aborted midway', async function () {
+        await s.put('w/keep.txt', body('previous'));
+        const ac = new AbortController();
+        const source = slowSource([randomBytes(32 * 1024)], { stall: true });
+        source.once('data', () => setTimeout(() => ac.abort(), 20));
+        const err = await rejectionOf(s.put('w/keep.txt', source, { signal: ac.signal }));
+        expect(err.name).to.equal('AbortError');
+        expect((await readAll(await s.get('w/keep.txt'))).toString()).to.equal('previous');
+        expect(await listKeys(s, '')).to.deep.equal(['w/keep.txt']);
+      });
+
       it('rejects a put whose signal is already aborted and leaves nothing', async function () {
         const ac = new AbortController();
         ac.abort();
@@ -241,6 +379,30 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
         await s.move('m/a', 'm/b');
         expect((await readAll(await s.get('m/b'))).toString()).to.equal('aaa');
         expect(await listKeys(s, '')).to.deep.equal(['m/b']);
+      });
+
+      it('rejects moving a missing key with StorageNotFoundError, touching nothing', async function () {
+        await s.put('m/there', body('here'));
+        expect(await rejectionOf(s.move('m/not-there', 'm/there'))).to.be.instanceOf(StorageNotFoundError);
+        expect((await readAll(await s.get('m/there'))).toString()).to.equal('here');
+        expect(await listKeys(s, '')).to.deep.equal(['m/there']);
+      });
+
+      it('keeps an object moved onto itself', async function () {
+        await s.put('m/self', body('self'));
+        await s.move('m/self', 'm/self');
+        expect((await readAll(await s.get('m/self'))).toString()).to.equal('self');
+        expect(await listKeys(s, '')).to.deep.equal(['m/self']);
+      });
+
+      it('moves keys holding characters that URLs reserve', async function () {
+        const from = 'm/a+b&c=d;e,f@g$h#i?j%20k l~(1)!\'*.txt';
+        const to = 'm/ü+ber&ä=ö;#?%2F.txt';
+        await s.put(from, body('reserved'));
+        await s.move(from, to);
+        expect(await s.head(from)).to.equal(null);
+        expect((await readAll(await s.get(to))).toString()).to.equal('reserved');
+        expect(await listKeys(s, 'm/')).to.deep.equal([to]);
       });
 
       it('deletes an object', async function () {
@@ -281,6 +443,115 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
         for await (const o of s.list('lib/sub/')) seen.push(o);
         expect(seen).to.have.length(2);
         for (const o of seen) expect(o.size).to.equal(Buffer.byteLength(o.key));
+      });
+
+      it('yields each key once for a prefix that is not a whole segment', async function () {
+        expect(await listKeys(s, 'lib')).to.deep.equal(['lib/a.txt', 'lib/sub/b.txt', 'lib/sub/deeper/c.txt', 'lib2/x.txt', 'library.txt']);
+      });
+
+      it('rejects a listing whose signal is aborted', async function () {
+        const ac = new AbortController();
+        ac.abort();
+        const err = await rejectionOf((async () => {
+          for await (const _o of s.list('', { signal: ac.signal })) { /* drain */ }
+        })());
+        expect(err.name).to.equal('AbortError');
+      });
+    });
+
+    describe('keys', function () {
+      it('refuses malformed keys with StorageKeyError on every operation, storing nothing', async function () {
+        await s.put('inside.txt', body('inside'));
+        const ops: [string, (key: string) => Promise<unknown>][] = [
+          ['put', (key) => s.put(key, body('escaped'))],
+          ['get', (key) => s.get(key)],
+          ['head', (key) => s.head(key)],
+          ['delete', (key) => s.delete(key)],
+          ['move (from)', (key) => s.move(key, 'moved.txt')],
+          ['move (to)', (key) => s.move('inside.txt', key)],
+        ];
+        for (const [op, run] of ops) {
+          for (const key of MALFORMED_KEYS) {
+            const err = await rejectionOf(run(key));
+            expect(err, `${op}(${JSON.stringify(key)})`).to.be.instanceOf(StorageKeyError);
+          }
+        }
+        expect(await listKeys(s, '')).to.deep.equal(['inside.txt']);
+        expect((await readAll(await s.get('inside.txt'))).toString()).to.equal('inside');
+      });
+
+      it(`accepts a key of ${maxKeyLength} characters`, async function () {
+        // Segments of 100 (file systems limit a name to 255 bytes, not a path).
+        let key = 'long';
+        while (key.length < maxKeyLength) key += `/${'k'.repeat(Math.min(100, maxKeyLength - key.length - 1))}`;
+        expect(key.length).to.equal(maxKeyLength);
+        await s.put(key, body('long'));
+        expect((await s.head(key))?.size).to.equal(4);
+        expect(await listKeys(s, 'long/')).to.deep.equal([key]);
+      });
+    });
+
+    describe('cancelling reads', function () {
+      it('ends a get stream with an AbortError when its signal aborts midway', async function () {
+        await s.put('c/big.bin', Readable.from([randomBytes(2 * 1024 * 1024)]));
+        const ac = new AbortController();
+        const stream = await s.get('c/big.bin', { signal: ac.signal });
+        let got = 0;
+        const err = await rejectionOf((async () => {
+          for await (const chunk of stream) {
+            got += (chunk as Buffer).length;
+            ac.abort();
+          }
+        })());
+        expect(err.name).to.equal('AbortError');
+        expect(got).to.be.greaterThan(0).and.lessThan(2 * 1024 * 1024);
+      });
+
+      it('rejects a get whose signal is already aborted', async function () {
+        await s.put('c/small.txt', body('small'));
+        const ac = new AbortController();
+        ac.abort();
+        const err = await rejectionOf((async () => readAll(await s.get('c/small.txt', { signal: ac.signal })))());
+        expect(err.name).to.equal('AbortError');
+      });
+    });
+
+    describe('volume', function () {
+      it(`stores a ${Math.round(largeBodyBytes / 1024 / 1024)} MiB stream intact without holding it in memory`, async function () {
+        this.timeout(120_000);
+        const { stream, sha256 } = randomBody(largeBodyBytes);
+        const { value: stored, peakGrowth } = await peakBufferGrowth(() => s.put('v/large.bin', stream, { contentType: 'application/octet-stream' }));
+        expect(stored.size).to.equal(largeBodyBytes);
+        expect((await s.head('v/large.bin'))?.size).to.equal(largeBodyBytes);
+        // The whole body never sat in memory at once (buffers of the parts in flight may).
+        expect(peakGrowth, `peak Buffer growth ${peakGrowth} bytes`).to.be.lessThan(largeBodyBytes);
+        const back = await digestOf(await s.get('v/large.bin'));
+        expect(back.size).to.equal(largeBodyBytes);
+        expect(back.sha256).to.equal(await sha256);
+        const tail = await readAll(await s.get('v/large.bin', { range: { start: largeBodyBytes - 10 } }));
+        expect(tail.length).to.equal(10);
+      });
+
+      it('takes concurrent puts of distinct keys', async function () {
+        const bodies = Array.from({ length: 24 }, (_, i) => randomBytes(1024 + i * 997));
+        const stored = await Promise.all(bodies.map((b, i) => s.put(`p/${String(i).padStart(2, '0')}.bin`, Readable.from([b.subarray(0, 500), b.subarray(500)]))));
+        expect(stored.map((o) => o.size)).to.deep.equal(bodies.map((b) => b.length));
+        expect(await listKeys(s, 'p/')).to.have.length(bodies.length);
+        for (const [i, b] of bodies.entries()) {
+          expect((await readAll(await s.get(`p/${String(i).padStart(2, '0')}.bin`))).equals(b), `p/${i}`).to.equal(true);
+        }
+      });
+
+      it(`lists all of ${manyKeys} keys, each once`, async function () {
+        this.timeout(120_000);
+        const keys = Array.from({ length: manyKeys }, (_, i) => `many/${String(i).padStart(5, '0')}`);
+        for (let i = 0; i < keys.length; i += 25) {
+          await Promise.all(keys.slice(i, i + 25).map((k) => s.put(k, body('x'))));
+        }
+        await s.put('manyother', body('not under the prefix'));
+        const listed = await listKeys(s, 'many/');
+        expect(listed).to.have.length(manyKeys);
+        expect(listed).to.deep.equal(keys);
       });
     });
   });
