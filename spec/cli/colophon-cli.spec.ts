@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { coreMigrations } from '../../core/db/migrations';
 import { PROJECT_ROOT } from '../../core/version';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
@@ -72,7 +73,8 @@ describe('colophon CLI (real processes)', function () {
       expect(pending.stdout).to.contain('CoreInitial1764400000000');
       const applied = run(['migrate', ...args]);
       expect(applied.status, applied.stderr).to.equal(0);
-      expect(applied.stdout).to.equal('applied CoreInitial1764400000000\n');
+      // Every migration of the core and the installed plugins, oldest first.
+      expect(applied.stdout).to.equal(coreMigrations.map((m) => `applied ${m.name}\n`).join(''));
       expect(run(['migrate', ...args]).stdout).to.equal('database is up to date\n');
       expect(run(['migrate', '--check', ...args]).status).to.equal(0);
     } finally {

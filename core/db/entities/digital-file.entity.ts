@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
-import { bigintNumber, ColophonEntity } from '../base.entity';
+import { bigintNumber, ColophonEntity, timestamp } from '../base.entity';
 import type { Representation } from './representation.entity';
 
 /** One stored file of a representation, in sequence. */
@@ -46,4 +46,31 @@ export class DigitalFile extends ColophonEntity {
 
   @Column({ type: 'varchar', length: 1024, name: 'thumbnail_key', nullable: true })
   thumbnailKey: string | null;
+
+  /** The file name the depositor gave (never used to build a storage key). */
+  @Column({ type: 'varchar', length: 500, name: 'original_name', nullable: true })
+  originalName: string | null;
+
+  /** Section (chapter, part) this file begins or belongs to; IIIF ranges are built from it. */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  section: string | null;
+
+  @Column({ type: 'varchar', length: 16, name: 'thumbnail_status', default: 'pending' })
+  thumbnailStatus: ThumbnailStatus;
+
+  /** Outcome of the last fixity check; null before the first. */
+  @Column({ type: 'varchar', length: 16, name: 'fixity_status', nullable: true })
+  fixityStatus: FixityStatus | null;
+
+  @Column({ ...timestamp, name: 'fixity_checked_at', nullable: true })
+  fixityCheckedAt: Date | null;
+
+  @Column({ type: 'text', name: 'fixity_detail', nullable: true })
+  fixityDetail: string | null;
 }
+
+/** pending: to be made by the thumbnail job; generated | icon: made by it; staff: supplied by staff, never replaced; failed. */
+export const THUMBNAIL_STATUSES = ['pending', 'generated', 'icon', 'staff', 'failed'] as const;
+export type ThumbnailStatus = (typeof THUMBNAIL_STATUSES)[number];
+export const FIXITY_STATUSES = ['ok', 'mismatch', 'missing', 'error'] as const;
+export type FixityStatus = (typeof FIXITY_STATUSES)[number];

@@ -59,6 +59,14 @@ export class Representation extends ColophonEntity {
   @JoinColumn({ name: 'access_rights_profile_id' })
   accessRightsProfile?: AccessRightsProfile | null;
 
+  /** A IIIF manifest the remote repository publishes for this representation. */
+  @Column({ type: 'varchar', length: 2048, name: 'remote_manifest_url', nullable: true })
+  remoteManifestUrl: string | null;
+
+  /** A staff-supplied thumbnail (in the representation's storage connector); wins over generated ones. */
+  @Column({ type: 'varchar', length: 1024, name: 'thumbnail_key', nullable: true })
+  thumbnailKey: string | null;
+
   @Column({ type: 'text', name: 'public_note', nullable: true })
   publicNote: string | null;
 

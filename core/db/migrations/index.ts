@@ -1,4 +1,5 @@
 import { CoreInitial1764400000000 } from './1764400000000-core-initial';
+import { InventoryIngest1764500000000 } from './1764500000000-inventory-ingest';
 
 /** The core's migrations, oldest first. */
-export const coreMigrations = [CoreInitial1764400000000];
+export const coreMigrations = [CoreInitial1764400000000, InventoryIngest1764500000000];

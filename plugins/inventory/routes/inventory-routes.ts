@@ -7,6 +7,7 @@ import { collectionCreate, collectionUpdate, type CollectionService } from '../s
 import { titleListQuery, titleView, type TitleReader } from '../services/title-reader';
 import { renderHome } from './public-pages';
 import type { InventoryConfig } from '../config';
+import { services } from '../services/inventory-services';
 
 const READ = ['inventory:read'] as const;
 const COLLECTIONS = ['collections:manage'] as const;
@@ -20,8 +21,8 @@ function collectionView(c: Collection): Record<string, unknown> {
 }
 
 const actor = (ctx: Koa.Context): string | undefined => (ctx.state.principal as Principal | undefined)?.keyId;
-const collections = (p: PluginContext<InventoryConfig>): CollectionService => p.state.get('collections') as CollectionService;
-const titles = (p: PluginContext<InventoryConfig>): TitleReader => p.state.get('titles') as TitleReader;
+const collections = (p: PluginContext<InventoryConfig>): CollectionService => services(p).collections;
+const titles = (p: PluginContext<InventoryConfig>): TitleReader => services(p).titles;
 
 /** Routes of the inventory plugin. */
 export function registerInventoryRoutes(r: Registrar<InventoryConfig>): void {
@@ -38,12 +39,12 @@ export function registerInventoryRoutes(r: Registrar<InventoryConfig>): void {
     handler: async (ctx, p) => {
       const q = titleListQuery.parse(ctx.query);
       const { items, total } = await titles(p).list(q);
-      ctx.body = { total, limit: q.limit, offset: q.offset, items: items.map((t) => titleView(t)) };
+      ctx.body = { total, limit: q.limit, offset: q.offset, items: items.map((t) => titleView(t, p.core.url)) };
     },
   });
   r.route({
     method: 'GET', path: '/api/v1/titles/:id', auth: READ, summary: 'One title with its representations, files and collections',
-    handler: async (ctx, p) => { ctx.body = titleView(await titles(p).get(String(ctx.params.id)), true); },
+    handler: async (ctx, p) => { ctx.body = titleView(await titles(p).get(String(ctx.params.id)), p.core.url, true); },
   });
 
   r.route({

@@ -121,16 +121,22 @@ export class CollectionService {
   private membership(collectionId: string, titleId: string, add: boolean, actor?: string): Promise<void> {
     return this.core.unitOfWork(async (uow) => {
       await uow.filter(add ? 'collection.addTitle' : 'collection.removeTitle', { collectionId, titleId });
-      const m = uow.manager;
-      await this.load(m, collectionId);
-      const [title] = (await m.query('SELECT id FROM title WHERE id = ?', [titleId])) as { id: string }[];
+      await this.load(uow.manager, collectionId);
+      const [title] = (await uow.manager.query('SELECT id FROM title WHERE id = ?', [titleId])) as { id: string }[];
       if (!title) throw InventoryErrors.TITLE_NOT_FOUND(`No title ${titleId}`);
-      const [has] = (await m.query('SELECT 1 AS x FROM title_collection WHERE title_id = ? AND collection_id = ?', [titleId, collectionId])) as unknown[];
-      if (add && !has) await m.query('INSERT INTO title_collection (title_id, collection_id) VALUES (?, ?)', [titleId, collectionId]);
-      else if (!add && has) await m.query('DELETE FROM title_collection WHERE title_id = ? AND collection_id = ?', [titleId, collectionId]);
-      else return;
-      await uow.record('title', titleId, 'update', { titleId, payload: { collection: collectionId, member: add } });
+      await this.setMembership(uow, collectionId, titleId, add);
     }, { actor });
+  }
+
+  /** Within a unit of work: add or remove one membership (both ids known to exist); false when nothing changed. */
+  async setMembership(uow: UnitOfWork, collectionId: string, titleId: string, add: boolean): Promise<boolean> {
+    const m = uow.manager;
+    const [has] = (await m.query('SELECT 1 AS x FROM title_collection WHERE title_id = ? AND collection_id = ?', [titleId, collectionId])) as unknown[];
+    if (add && !has) await m.query('INSERT INTO title_collection (title_id, collection_id) VALUES (?, ?)', [titleId, collectionId]);
+    else if (!add && has) await m.query('DELETE FROM title_collection WHERE title_id = ? AND collection_id = ?', [titleId, collectionId]);
+    else return false;
+    await uow.record('title', titleId, 'update', { titleId, payload: { collection: collectionId, member: add } });
+    return true;
   }
 
   private async touchMembers(uow: UnitOfWork, collectionIds: string[]): Promise<void> {

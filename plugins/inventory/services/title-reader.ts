@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Title } from '../../../core/db/entities/title.entity';
 import type { CoreServices } from '../../../core/plugin/types';
 import { InventoryErrors } from '../errors';
+import { representationView, titleThumbnail } from './representation-service';
 
 export const titleListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -39,8 +40,8 @@ export class TitleReader {
   }
 }
 
-/** JSON view of a title for the staff API. */
-export function titleView(t: Title, full = false): Record<string, unknown> {
+/** JSON view of a title for the staff API; `full` adds collections, representations, files and the chosen thumbnail. */
+export function titleView(t: Title, url: (path: string) => string, full = false): Record<string, unknown> {
   const base: Record<string, unknown> = {
     id: t.id,
     title: t.displayTitle,
@@ -53,21 +54,11 @@ export function titleView(t: Title, full = false): Record<string, unknown> {
     updatedAt: t.updatedAt.toISOString(),
   };
   if (!full) return base;
+  const reps = (t.representations ?? []).map((rep) => ({ rep, files: rep.files ?? [] }));
   return {
     ...base,
+    thumbnail: titleThumbnail(reps, url),
     collections: (t.collections ?? []).map((c) => ({ id: c.id, code: c.code, path: c.path, name: c.name })),
-    representations: (t.representations ?? []).map((r) => ({
-      id: r.id,
-      usageType: r.usageType,
-      label: r.label,
-      active: r.active,
-      remote: r.remote,
-      storageConnectorId: r.storageConnectorId,
-      accessRightsProfileId: r.accessRightsProfileId,
-      files: (r.files ?? []).map((f) => ({
-        id: f.id, sequence: f.sequence, label: f.label, mimeType: f.mimeType, size: f.size, sha256: f.sha256,
-        width: f.width, height: f.height, duration: f.duration, pageCount: f.pageCount,
-      })),
-    })),
+    representations: reps.map(({ rep, files }) => representationView(rep, files, url)),
   };
 }

@@ -1,0 +1,29 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The project root: the nearest directory above this file holding package.json (works from dist/ too). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + __dirname);
+    dir = up;
+  }
+  return dir;
+}
+
+/** ../shared beside the project root (real-world test data and schemas); absent in a user's clone. */
+export const SHARED_DIR = resolve(projectRoot(), '..', 'shared');
+export const SHARED_DATA = join(SHARED_DIR, 'data');
+export const hasSharedData = (): boolean => existsSync(SHARED_DATA);
+
+/** Path of a file under ../shared/data. */
+export const sharedData = (...parts: string[]): string => join(SHARED_DATA, ...parts);
+
+/** In a mocha `before`/`it` with `function () {}`: skip, saying why, when ../shared/data is absent. */
+export function requireSharedData(ctx: Mocha.Context): void {
+  if (!hasSharedData()) {
+    console.log(`      (skipped: ${SHARED_DATA} is absent; these specs need ../shared/data)`);
+    ctx.skip();
+  }
+}
