@@ -74,6 +74,10 @@ export function buildCli(): Command {
       if (o.demo) {
         const n = await loadDemoContent(app);
         app.logger.info({ added: n }, 'demo content loaded');
+        // Thumbnails of the demo pages now, not at the next sweep of the thumbnail job.
+        if (n && app.scheduler.list().some((j) => j.id === 'inventory.thumbnails')) {
+          app.scheduler.runNow('inventory.thumbnails').catch((err: unknown) => app.logger.warn({ err }, 'demo thumbnails'));
+        }
       }
       const srv = await listen(app);
       app.logger.info({ url: config.server.baseUrl, port: srv.port, database: app.ds.options.type }, 'Colophon is serving');
@@ -183,6 +187,7 @@ export function buildCli(): Command {
   common(program.command('demo').description('load the demo content (idempotent)')).action(async (o: CommonOpts) => {
     await withApp(o, async (app) => {
       const n = await loadDemoContent(app);
+      if (n && app.scheduler.list().some((j) => j.id === 'inventory.thumbnails')) await app.scheduler.runNow('inventory.thumbnails');
       print(n ? `demo content loaded: ${n} titles added` : 'demo content already present');
     });
   });

@@ -75,3 +75,12 @@ export function buildDataSource(config: ColophonConfig, parts: DataSourceParts):
 export function isMysql(ds: DataSource): boolean {
   return ['mysql', 'mariadb'].includes(ds.options.type);
 }
+
+/**
+ * A time as a query parameter compares correctly with `datetime(3)` columns on either engine:
+ * SQLite keeps TypeORM's UTC text form ("YYYY-MM-DD HH:MM:SS.SSS"), MariaDB binds the Date
+ * (the connection's time zone is UTC).
+ */
+export function sqlTime(ds: DataSource, d: Date): Date | string {
+  return isMysql(ds) ? d : d.toISOString().replace('T', ' ').replace('Z', '');
+}

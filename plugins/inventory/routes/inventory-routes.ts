@@ -29,13 +29,14 @@ export function registerInventoryRoutes(r: Registrar<InventoryConfig>): void {
   r.route({
     method: 'GET', path: '/', auth: 'public', summary: 'Public home page listing published titles',
     handler: async (ctx, p) => {
-      const { items, total } = await titles(p).list({ limit: p.config.homePageSize, offset: 0, suppressed: 'false' });
+      const { items, total } = await titles(p).list({ limit: p.config.homePageSize, offset: 0, suppressed: 'false', sort: 'title' });
       renderHome(ctx, p.core.config.repository.name, items, total);
     },
   });
 
   r.route({
-    method: 'GET', path: '/api/v1/titles', auth: READ, summary: 'List titles (?limit, ?offset, ?q, ?collection, ?suppressed)',
+    method: 'GET', path: '/api/v1/titles', auth: READ, summary: 'List titles with paging and filters',
+    docs: { tags: ['titles'], query: titleListQuery, errors: [400] },
     handler: async (ctx, p) => {
       const q = titleListQuery.parse(ctx.query);
       const { items, total } = await titles(p).list(q);

@@ -51,6 +51,7 @@ async function send(p: PluginContext<InventoryConfig>, ctx: Koa.Context, rep: Re
 export function registerThumbnailRoutes(r: Registrar<InventoryConfig>): void {
   r.route({
     method: 'GET', path: '/thumbnails/files/:id', auth: 'public', summary: 'Thumbnail of a file',
+    docs: { tags: ['thumbnails'], responses: { 200: { description: 'JPEG or PNG', contentType: 'image/jpeg' }, 304: { description: 'Not modified' } }, errors: [403, 404] },
     handler: async (ctx, p) => {
       const f = await p.core.ds.getRepository(DigitalFile).findOneBy({ id: String(ctx.params.id) });
       if (!f?.thumbnailKey) throw InventoryErrors.THUMBNAIL_NOT_FOUND('No thumbnail for this file');
@@ -62,6 +63,7 @@ export function registerThumbnailRoutes(r: Registrar<InventoryConfig>): void {
   });
   r.route({
     method: 'GET', path: '/thumbnails/representations/:id', auth: 'public', summary: 'Thumbnail of a representation',
+    docs: { tags: ['thumbnails'], responses: { 200: { description: 'JPEG or PNG', contentType: 'image/jpeg' }, 302: { description: 'The remote thumbnail' } }, errors: [403, 404] },
     handler: async (ctx, p) => {
       const rep = await p.core.ds.getRepository(Representation).findOneBy({ id: String(ctx.params.id) });
       if (!rep) throw InventoryErrors.THUMBNAIL_NOT_FOUND('No such representation');
@@ -76,6 +78,7 @@ export function registerThumbnailRoutes(r: Registrar<InventoryConfig>): void {
   });
   r.route({
     method: 'GET', path: '/thumbnails/titles/:id', auth: 'public', summary: 'Thumbnail of a title (first derivative, else primary, else remote)',
+    docs: { tags: ['thumbnails'], responses: { 302: { description: 'Redirect to the chosen thumbnail' } }, errors: [404] },
     handler: async (ctx, p) => {
       const title = await p.core.ds.getRepository(Title).findOneBy({ id: String(ctx.params.id) });
       if (!title || title.suppressed) throw InventoryErrors.THUMBNAIL_NOT_FOUND('No such published title');

@@ -292,6 +292,7 @@ export class IngestService {
         throw InventoryErrors.TYPE_NOT_ALLOWED(`Files of type ${sniffed.mimeType} are not accepted here (allowed: ${this.config.allowedMimeTypes.join(', ')})`);
       }
       const info = PROBED.test(sniffed.mimeType) ? await this.probe(connector, stagingKey, sniffed.mimeType) : null;
+      if (info?.warnings.length) this.core.logger.warn({ representationId: rep.id, mimeType: sniffed.mimeType, warnings: info.warnings }, 'technical metadata incomplete');
       await connector.move(stagingKey, finalKey);
       moved = true;
       const file = await this.core.unitOfWork(async (uow) => {
@@ -334,7 +335,12 @@ export class IngestService {
       this.onIngested();
       return file;
     } catch (err) {
-      await connector.delete(moved ? finalKey : stagingKey).catch(() => undefined);
+      if (registeredFrom && !moved) {
+        // A refused registration gives the depositor's object back to the upload area.
+        await connector.move(stagingKey, registeredFrom).catch((e: unknown) => this.core.logger.error({ err: e, stagingKey, registeredFrom }, 'could not return a refused upload'));
+      } else {
+        await connector.delete(moved ? finalKey : stagingKey).catch(() => undefined);
+      }
       throw err;
     }
   }

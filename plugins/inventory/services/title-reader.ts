@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Title } from '../../../core/db/entities/title.entity';
+import { sqlTime } from '../../../core/db/data-source';
+import { SOURCE_FORMATS, Title } from '../../../core/db/entities/title.entity';
 import type { CoreServices } from '../../../core/plugin/types';
 import { InventoryErrors } from '../errors';
 import { representationView, titleThumbnail } from './representation-service';
@@ -10,6 +11,10 @@ export const titleListQuery = z.strictObject({
   q: z.string().max(500).optional(),
   collection: z.string().uuid().optional(),
   suppressed: z.enum(['true', 'false']).optional(),
+  format: z.enum(SOURCE_FORMATS).optional().describe('source record format'),
+  from: z.iso.datetime({ offset: true }).optional().describe('datestamp at or after (ISO 8601)'),
+  until: z.iso.datetime({ offset: true }).optional().describe('datestamp at or before (ISO 8601)'),
+  sort: z.enum(['title', 'datestamp']).default('title'),
 });
 
 /** Read side of titles for the staff API and the public pages. */
@@ -24,7 +29,12 @@ export class TitleReader {
     if (query.collection) {
       qb.andWhere('t.id IN (SELECT tc.title_id FROM title_collection tc WHERE tc.collection_id = :c)', { c: query.collection });
     }
-    qb.orderBy('t.display_title', 'ASC').addOrderBy('t.id', 'ASC').take(query.limit).skip(query.offset);
+    if (query.format) qb.andWhere('t.source_format = :f', { f: query.format });
+    if (query.from) qb.andWhere('t.datestamp >= :from', { from: sqlTime(this.core.ds, new Date(query.from)) });
+    if (query.until) qb.andWhere('t.datestamp <= :until', { until: sqlTime(this.core.ds, new Date(query.until)) });
+    if (query.sort === 'datestamp') qb.orderBy('t.datestamp', 'DESC');
+    else qb.orderBy('t.display_title', 'ASC');
+    qb.addOrderBy('t.id', 'ASC').take(query.limit).skip(query.offset);
     const [items, total] = await qb.getManyAndCount();
     return { total, items };
   }

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { ChangeEvent } from '../../../core/db/entities/change-event.entity';
-import { DigitalFile } from '../../../core/db/entities/digital-file.entity';
 import { Representation } from '../../../core/db/entities/representation.entity';
 import { Title } from '../../../core/db/entities/title.entity';
 import { evaluateAccess } from '../../../plugins/inventory/services/access-profile-service';
+import { waitForThumbnail } from '../../helpers/inventory-helpers';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -98,10 +98,7 @@ describe('inventory: access rights profiles and bulk updates', function () {
     const repId = await rep(titleId);
     const jpeg = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#123' } }).jpeg().toBuffer();
     const f = await t.http.post(`/api/v1/representations/${repId}/files`).set(auth(op)).attach('file', jpeg, 'a.jpg');
-    for (let i = 0; i < 100; i++) {
-      if ((await t.app.ds.getRepository(DigitalFile).findOneByOrFail({ id: f.body.id })).thumbnailStatus !== 'pending') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForThumbnail(t, f.body.id as string);
     expect((await t.http.get(`/thumbnails/files/${f.body.id}`)).status).to.equal(200);
     const assigned = await t.http.patch(`/api/v1/representations/${repId}`).set(auth(op)).send({ accessRightsProfileId: closed.body.id });
     expect(assigned.status).to.equal(200);

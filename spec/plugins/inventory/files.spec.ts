@@ -8,17 +8,14 @@ import sharp from 'sharp';
 import { ChangeEvent } from '../../../core/db/entities/change-event.entity';
 import { DigitalFile } from '../../../core/db/entities/digital-file.entity';
 import type { StorageConnector } from '../../../core/storage';
+import { storedKeys, waitForThumbnail } from '../../helpers/inventory-helpers';
 import { requireSharedData, sharedData } from '../../helpers/shared-data';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
 
 const PROBLEM = /^application\/problem\+json/;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-async function keys(c: StorageConnector, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of c.list(prefix)) out.push(o.key);
-  return out.sort();
-}
+const keys = storedKeys;
 
 describe('inventory: representations, files, ingest, thumbnails, fixity', function () {
   this.timeout(60_000);
@@ -77,14 +74,7 @@ describe('inventory: representations, files, ingest, thumbnails, fixity', functi
     for (const [k, v] of Object.entries(fields)) req = req.field(k, v);
     return req.attach('file', data, filename);
   }
-  async function waitThumbnail(fileId: string): Promise<DigitalFile> {
-    for (let i = 0; i < 300; i++) {
-      const f = await t.app.ds.getRepository(DigitalFile).findOneByOrFail({ id: fileId });
-      if (f.thumbnailStatus !== 'pending') return f;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`thumbnail of ${fileId} still pending`);
-  }
+  const waitThumbnail = (fileId: string): Promise<DigitalFile> => waitForThumbnail(t, fileId);
 
   it('uploads a file: 201, sha256 computed, type sniffed from content, dimensions read, event recorded', async () => {
     const titleId = await title();
@@ -176,6 +166,12 @@ describe('inventory: representations, files, ingest, thumbnails, fixity', functi
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect(res.body).to.include({ mimeType: 'image/jpeg', sha256: sha(jpeg), originalName: 'scan.jpg', width: 640 });
     expect(await local.head('upload/batch-7/scan.jpg')).to.equal(null);
+    // A refused registration leaves the depositor's object where it was.
+    await local.put('upload/batch-7/wrong.jpg', Readable.from([jpeg]));
+    const refused = await t.http.post(`/api/v1/representations/${repId}/files`).set(auth(op)).send({ storageKey: 'upload/batch-7/wrong.jpg', sha256: '0'.repeat(64) });
+    expect(refused.status).to.equal(422);
+    expect(await local.head('upload/batch-7/wrong.jpg')).to.not.equal(null);
+    expect(await keys(local, 'upload/.staging/')).to.deep.equal([]);
     const outside = await t.http.post(`/api/v1/representations/${repId}/files`).set(auth(op)).send({ storageKey: `files/${repId}/x` });
     expect(outside.status).to.equal(422);
     const missing = await t.http.post(`/api/v1/representations/${repId}/files`).set(auth(op)).send({ storageKey: 'upload/nothing-here' });

@@ -118,6 +118,25 @@ describe('inventory: titles write API', function () {
     expect(list.body.items.map((x: { id: string }) => x.id)).to.include(c.body.id);
   });
 
+  it('lists with paging and filters: format, datestamp range, sort', async () => {
+    const start = new Date().toISOString();
+    const made: string[] = [];
+    for (const name of ['Filter one', 'Filter two', 'Filter three']) {
+      made.push((await t.http.post('/api/v1/titles').set(auth(op)).type('application/json').send({ title: name })).body.id as string);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    const recent = await t.http.get(`/api/v1/titles?from=${encodeURIComponent(start)}&sort=datestamp&format=dc`).set(auth(reader));
+    expect(recent.status).to.equal(200);
+    expect(recent.body.items.map((x: { id: string }) => x.id)).to.deep.equal([...made].reverse());
+    const page = await t.http.get(`/api/v1/titles?from=${encodeURIComponent(start)}&sort=datestamp&limit=1&offset=1`).set(auth(reader));
+    expect(page.body.total).to.equal(3);
+    expect(page.body.items.map((x: { id: string }) => x.id)).to.deep.equal([made[1]]);
+    const none = await t.http.get(`/api/v1/titles?until=${encodeURIComponent('2000-01-01T00:00:00Z')}`).set(auth(reader));
+    expect(none.body.total).to.equal(0);
+    expect((await t.http.get('/api/v1/titles?format=marc22').set(auth(reader))).status).to.equal(400);
+    expect((await t.http.get('/api/v1/titles?from=yesterday').set(auth(reader))).status).to.equal(400);
+  });
+
   it('deletes a title (extended role only) and records the deletion with its sets', async () => {
     const col = await t.http.post('/api/v1/collections').set(auth(await t.key('collection-inventory-operator'))).send({ code: 'gone', name: 'Gone', published: true });
     const c = await t.http.post(`/api/v1/titles?collection=${col.body.id}`).set(auth(op)).type('application/json').send({ title: 'Ephemeral' });
