@@ -8,6 +8,37 @@ import { isMysql } from './data-source';
 export const CHANGES_COMMITTED = 'changes.committed';
 
 /**
+ * Filter hook event run inside the transaction, just before commit, when titles changed: its
+ * payload says which titles changed (or were deleted) and the datestamp they now carry, so a
+ * publisher can bring its own tables up to date in the same transaction. Throwing aborts it.
+ */
+export const CHANGES_FLUSH = 'changes.flush';
+
+export interface ChangesFlush {
+  uow: UnitOfWork;
+  /** The datestamp of this unit, from the commit-ordered clock (see nextDatestamp). */
+  datestamp: Date;
+  /** Titles whose disseminated content changed (they still exist). */
+  changed: string[];
+  /** Titles deleted by this unit, with their deletion events. */
+  deleted: ChangeEvent[];
+}
+
+/**
+ * Take the next datestamp from the change clock under a row lock held until commit: later
+ * commits always carry later (or equal) datestamps, whatever the instance's own clock says.
+ */
+export async function nextDatestamp(manager: EntityManager, floor: Date): Promise<Date> {
+  const mysql = isMysql(manager.connection);
+  const rows = (await manager.query(`SELECT last FROM change_clock WHERE id = 1${mysql ? ' FOR UPDATE' : ''}`)) as { last: Date | string }[];
+  const raw = rows[0]?.last;
+  const last = raw instanceof Date ? raw : raw ? new Date(`${raw.replace(' ', 'T')}Z`) : new Date(0);
+  const at = new Date(Math.max(floor.getTime(), last.getTime()));
+  await manager.query('UPDATE change_clock SET last = ? WHERE id = 1', [mysql ? at : at.toISOString().replace('T', ' ').replace('Z', '')]);
+  return at;
+}
+
+/**
  * One transaction of domain writes. Every write records its ChangeEvent here, in the same
  * transaction, and names the titles whose disseminated content it changes; their datestamps
  * are bumped before commit. After commit the `changes.committed` action hooks run.
@@ -16,7 +47,7 @@ export class UnitOfWork {
   readonly events: ChangeEvent[] = [];
   private readonly touched = new Set<string>();
   private readonly after: (() => Promise<void> | void)[] = [];
-  /** One clock reading for the whole unit, so every datestamp and event of it agree. */
+  /** The time the unit began (initial values); datestamps and event times come from the change clock at flush. */
   readonly now = new Date();
 
   constructor(
@@ -61,10 +92,28 @@ export class UnitOfWork {
     this.after.push(fn);
   }
 
-  /** @internal bump datestamps of touched titles. */
+  /** The datestamp given to the titles of this unit (set at flush). */
+  datestamp: Date | null = null;
+
+  /** @internal bump datestamps of touched titles (from the change clock) and run the flush hooks. */
   async flush(): Promise<void> {
-    if (this.touched.size === 0) return;
-    await this.manager.update(Title, { id: In([...this.touched]) }, { datestamp: this.now });
+    const deleted = this.events.filter((e) => e.objectType === 'title' && e.action === 'delete');
+    const gone = new Set(deleted.map((e) => e.objectId));
+    const changed = [...this.touched].filter((id) => !gone.has(id));
+    if (!changed.length && !this.events.length) return;
+    if (changed.length && isMysql(this.manager.connection)) {
+      // Lock the title rows first, in one order, then the clock: a unit still working on one of
+      // these titles finishes before this one takes the clock, so the two cannot deadlock.
+      await this.manager.query(`SELECT id FROM title WHERE id IN (${changed.map(() => '?').join(', ')}) ORDER BY id FOR UPDATE`, [...changed].sort());
+    }
+    this.datestamp = await nextDatestamp(this.manager, new Date());
+    // Events carry the same commit-ordered time, so change feeds read in `at` order miss nothing.
+    const seqs = this.events.map((e) => e.seq);
+    if (seqs.length) await this.manager.update(ChangeEvent, { seq: In(seqs) }, { at: this.datestamp });
+    for (const e of this.events) e.at = this.datestamp;
+    if (changed.length) await this.manager.update(Title, { id: In(changed) }, { datestamp: this.datestamp });
+    if (!changed.length && !deleted.length) return;
+    await this.hooks.filter<ChangesFlush>(CHANGES_FLUSH, { uow: this, datestamp: this.datestamp, changed, deleted }, this.meta);
   }
 
   /** @internal */

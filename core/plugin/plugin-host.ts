@@ -208,8 +208,8 @@ export class PluginHost {
         core.storage.addConnector(s.id, conn);
       }
       for (const f of contributions.formats) core.formats.addFormat(s.id, f(ctx));
-      for (const h of contributions.filters) core.hooks.addFilter(s.id, h.event, h.fn, h.priority);
-      for (const h of contributions.actions) core.hooks.addAction(s.id, h.event, h.fn, h.priority);
+      for (const h of contributions.filters) core.hooks.addFilter(s.id, h.event, (payload, meta) => h.fn(payload, meta, ctx), h.priority);
+      for (const h of contributions.actions) core.hooks.addAction(s.id, h.event, (payload, meta) => h.fn(payload, meta, ctx), h.priority);
       core.scheduler.addJobs(s.id, contributions.jobs, ctx);
     } catch (err) {
       await this.teardown(s.id, ctx, s.plugin).catch(() => undefined);

@@ -96,6 +96,13 @@ export interface JobDefinition<C = Record<string, unknown>> {
   run(ctx: JobRunContext, plugin: PluginContext<C>): Promise<JobResult | void>;
 }
 
+/** A hook as a plugin writes it: the bus's hook, plus the plugin's own context as a third argument. */
+export type PluginHook<H extends (payload: never, meta: HookMeta) => unknown, C> = (
+  payload: Parameters<H>[0],
+  meta: HookMeta,
+  plugin: PluginContext<C>,
+) => ReturnType<H>;
+
 /** Everything a registration collects. */
 export interface Contributions<C = Record<string, unknown>> {
   routes: RouteDefinition<C>[];
@@ -107,8 +114,8 @@ export interface Contributions<C = Record<string, unknown>> {
   storageConnectors: ((ctx: PluginContext<C>) => StorageConnector)[];
   formats: ((ctx: PluginContext<C>) => MetadataFormat)[];
   jobs: JobDefinition<C>[];
-  filters: { event: string; fn: FilterHook; priority: number }[];
-  actions: { event: string; fn: ActionHook; priority: number }[];
+  filters: { event: string; fn: PluginHook<FilterHook, C>; priority: number }[];
+  actions: { event: string; fn: PluginHook<ActionHook, C>; priority: number }[];
   services: { name: string; factory: (ctx: PluginContext<C>) => unknown }[];
 }
 
@@ -124,8 +131,8 @@ export interface Registrar<C = Record<string, unknown>> {
   storageConnector(factory: (ctx: PluginContext<C>) => StorageConnector): void;
   metadataFormat(factory: (ctx: PluginContext<C>) => MetadataFormat): void;
   job(def: JobDefinition<C>): void;
-  filter<T>(event: string, fn: FilterHook<T>, priority?: number): void;
-  action<T>(event: string, fn: ActionHook<T>, priority?: number): void;
+  filter<T>(event: string, fn: PluginHook<FilterHook<T>, C>, priority?: number): void;
+  action<T>(event: string, fn: PluginHook<ActionHook<T>, C>, priority?: number): void;
   /** Offer a service to plugins that depend on this one; built after init. */
   provide<T>(name: string, factory: (ctx: PluginContext<C>) => T): void;
 }

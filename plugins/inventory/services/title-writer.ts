@@ -41,8 +41,8 @@ export function parseTitleBody(contentType: string | undefined, body: Buffer, ma
 export class TitleWriter {
   constructor(private readonly core: CoreServices) {}
 
-  create(records: ParsedRecord[], opts: { collections?: string[]; suppressed?: boolean }, actor?: string): Promise<Title[]> {
-    return this.core.unitOfWork(async (uow) => {
+  async create(records: ParsedRecord[], opts: { collections?: string[]; suppressed?: boolean }, actor?: string): Promise<Title[]> {
+    const made = await this.core.unitOfWork(async (uow) => {
       const m = uow.manager;
       const collections = opts.collections ?? [];
       if (collections.length) {
@@ -69,11 +69,20 @@ export class TitleWriter {
       }
       return out;
     }, { actor });
+    return this.reload(made);
+  }
+
+  /** The rows as committed (their datestamps come from the change clock at commit). */
+  private async reload(titles: Title[]): Promise<Title[]> {
+    if (!titles.length) return titles;
+    const rows = await this.core.ds.getRepository(Title).findBy({ id: In(titles.map((t) => t.id)) });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return titles.map((t) => byId.get(t.id) ?? t);
   }
 
   /** Replace the record of a title (the normalized DC is derived again). */
-  replace(id: string, rec: ParsedRecord, actor?: string): Promise<Title> {
-    return this.core.unitOfWork(async (uow) => {
+  async replace(id: string, rec: ParsedRecord, actor?: string): Promise<Title> {
+    const t = await this.core.unitOfWork(async (uow) => {
       const data = await uow.filter('title.update', { id, ...rec });
       const t = await loadTitle(uow.manager, id);
       t.sourceFormat = data.format;
@@ -83,17 +92,18 @@ export class TitleWriter {
       t.displayTitle = data.displayTitle.slice(0, 1000);
       await uow.manager.save(t);
       await uow.record('title', t.id, 'update', { titleId: t.id, payload: { record: true } });
-      t.datestamp = uow.now;
       return t;
     }, { actor });
+    return (await this.reload([t]))[0] ?? t;
   }
 
-  patch(id: string, input: z.infer<typeof titlePatch>, actor?: string): Promise<Title> {
-    return this.core.unitOfWork(async (uow) => {
+  async patch(id: string, input: z.infer<typeof titlePatch>, actor?: string): Promise<Title> {
+    const t = await this.core.unitOfWork(async (uow) => {
       const t = await loadTitle(uow.manager, id);
       await this.setSuppressed(uow, t, input.suppressed);
       return t;
     }, { actor });
+    return (await this.reload([t]))[0] ?? t;
   }
 
   /** Within a unit of work; false when nothing changed. */
@@ -103,7 +113,6 @@ export class TitleWriter {
     t.suppressed = suppressed;
     await uow.manager.update(Title, { id: t.id }, { suppressed });
     await uow.record('title', t.id, 'update', { titleId: t.id, payload: { suppressed } });
-    t.datestamp = uow.now;
     return true;
   }
 

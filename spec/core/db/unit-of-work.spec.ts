@@ -4,7 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { describeDatabase } from '../../../core/db/data-source';
 import { ChangeEvent } from '../../../core/db/entities/change-event.entity';
 import { Title } from '../../../core/db/entities/title.entity';
-import { CHANGES_COMMITTED, type UnitOfWork } from '../../../core/db/unit-of-work';
+import { CHANGES_COMMITTED, nextDatestamp, type UnitOfWork } from '../../../core/db/unit-of-work';
 import { ColophonError } from '../../../core/errors';
 import { Veto } from '../../../core/events';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
@@ -74,10 +74,12 @@ describe('core/db/unit-of-work', function () {
   });
 
   describe('commit', function () {
-    it('writes the title and its change event, stamping the title with the unit\'s clock', async function () {
-      let now: Date | undefined;
+    it('writes the title and its change event, stamping both with the change clock at commit', async function () {
+      let began: Date | undefined;
+      let uowRef: { datestamp: Date | null } | undefined;
       const { title, event } = await t.app.core.unitOfWork(async (uow) => {
-        now = uow.now;
+        began = uow.now;
+        uowRef = uow;
         const title = await uow.manager.save(newTitle(uow, 'Committed'));
         const event = await uow.record('title', title.id, 'create', { titleId: title.id });
         return { title, event };
@@ -85,14 +87,37 @@ describe('core/db/unit-of-work', function () {
 
       const row = await t.app.ds.getRepository(Title).findOneByOrFail({ id: title.id });
       expect(row.displayTitle).to.equal('Committed');
-      expect(row.datestamp.toISOString()).to.equal(now?.toISOString());
+      const stamp = uowRef?.datestamp;
+      expect(stamp).to.be.instanceOf(Date);
+      expect(row.datestamp.toISOString()).to.equal(stamp?.toISOString());
+      expect(row.datestamp.getTime()).to.be.at.least(began?.getTime() ?? Infinity);
 
       const events = await t.app.ds.getRepository(ChangeEvent).find({ where: { objectId: title.id } });
       expect(events).to.have.length(1);
       const [ev] = events;
       expect(Number(ev?.seq)).to.equal(Number(event.seq));
       expect(ev).to.include({ objectType: 'title', action: 'create', titleId: title.id });
-      expect(ev?.at.toISOString()).to.equal(now?.toISOString());
+      expect(ev?.at.toISOString()).to.equal(stamp?.toISOString());
+    });
+
+    it('hands out datestamps in commit order, even when an instance clock lags behind', async function () {
+      const first = await t.app.core.unitOfWork(async (uow) => {
+        const title = await uow.manager.save(newTitle(uow, 'Clock 1'));
+        await uow.record('title', title.id, 'create', { titleId: title.id });
+        return title.id;
+      });
+      const a = (await t.app.ds.getRepository(Title).findOneByOrFail({ id: first })).datestamp.getTime();
+      // Push the clock an hour ahead, as another instance with a fast clock would.
+      await t.app.core.unitOfWork(async (uow) => {
+        await nextDatestamp(uow.manager, new Date(a + 3_600_000));
+      });
+      const second = await t.app.core.unitOfWork(async (uow) => {
+        const title = await uow.manager.save(newTitle(uow, 'Clock 2'));
+        await uow.record('title', title.id, 'create', { titleId: title.id });
+        return title.id;
+      });
+      const b = (await t.app.ds.getRepository(Title).findOneByOrFail({ id: second })).datestamp.getTime();
+      expect(b).to.be.at.least(a + 3_600_000);
     });
 
     it('gives every later event a greater seq', async function () {
