@@ -5,7 +5,10 @@ import { readJson } from '../../../core/http/body';
 import type { PluginContext, Registrar } from '../../../core/plugin/types';
 import { collectionCreate, collectionUpdate, type CollectionService } from '../services/collection-service';
 import { titleListQuery, titleView, type TitleReader } from '../services/title-reader';
-import { renderHome } from './public-pages';
+import { renderHome, renderTitlePage } from './public-pages';
+import { evaluateAccess } from '../services/access-profile-service';
+import { representationThumbnail, titleThumbnail } from '../services/representation-service';
+import { InventoryErrors } from '../errors';
 import type { InventoryConfig } from '../config';
 import { services } from '../services/inventory-services';
 
@@ -31,6 +34,38 @@ export function registerInventoryRoutes(r: Registrar<InventoryConfig>): void {
     handler: async (ctx, p) => {
       const { items, total } = await titles(p).list({ limit: p.config.homePageSize, offset: 0, suppressed: 'false', sort: 'title' });
       renderHome(ctx, p.core.config.repository.name, items, total);
+    },
+  });
+
+  r.route({
+    method: 'GET', path: '/titles/:id', auth: 'public', summary: 'Public landing page of a published title',
+    docs: { tags: ['public pages'], responses: { 200: { description: 'HTML', contentType: 'text/html' } }, errors: [404] },
+    handler: async (ctx, p) => {
+      let t;
+      try {
+        t = await titles(p).get(String(ctx.params.id));
+      } catch {
+        throw InventoryErrors.TITLE_NOT_FOUND('No such published title');
+      }
+      if (t.suppressed) throw InventoryErrors.TITLE_NOT_FOUND('No such published title');
+      const open = [];
+      for (const rep of (t.representations ?? []).filter((x) => x.active)) {
+        const profile = await services(p).profiles.effective(rep);
+        if (evaluateAccess(profile, { ip: ctx.ip, authenticated: false }).allowed) open.push({ rep, files: rep.files ?? [] });
+      }
+      renderTitlePage(
+        ctx,
+        p.core.config.repository.name,
+        t,
+        titleThumbnail(open, p.core.url),
+        open.map(({ rep, files }) => ({
+          label: rep.label,
+          usageType: rep.usageType,
+          href: rep.remote ? (rep.deliveryUrl ?? '#') : p.core.url(`/view/${rep.id}`),
+          thumbnail: representationThumbnail(rep, files, p.core.url),
+          files: files.length,
+        })),
+      );
     },
   });
 

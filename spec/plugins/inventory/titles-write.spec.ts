@@ -137,6 +137,20 @@ describe('inventory: titles write API', function () {
     expect((await t.http.get('/api/v1/titles?from=yesterday').set(auth(reader))).status).to.equal(400);
   });
 
+  it('serves a public landing page for published titles only', async () => {
+    const c = await t.http.post('/api/v1/titles').set(auth(op)).type('application/json').send({ title: 'Landing <page> & co', creator: 'Someone' });
+    await t.http.post(`/api/v1/titles/${c.body.id}/representations`).set(auth(op)).send({ usageType: 'primary', label: 'Remote copy', remote: { deliveryUrl: 'https://example.org/x' } });
+    const page = await t.http.get(`/titles/${c.body.id}`);
+    expect(page.status).to.equal(200);
+    expect(page.type).to.equal('text/html');
+    expect(page.text).to.contain('<h1>Landing &lt;page&gt; &amp; co</h1>');
+    expect(page.text).to.contain('<a href="https://example.org/x">Remote copy</a>');
+    expect((await t.http.get('/')).text).to.contain(`href="/titles/${c.body.id}"`);
+    await t.http.patch(`/api/v1/titles/${c.body.id}`).set(auth(op)).send({ suppressed: true });
+    expect((await t.http.get(`/titles/${c.body.id}`)).status).to.equal(404);
+    expect((await t.http.get('/titles/not-a-uuid')).status).to.equal(404);
+  });
+
   it('deletes a title (extended role only) and records the deletion with its sets', async () => {
     const col = await t.http.post('/api/v1/collections').set(auth(await t.key('collection-inventory-operator'))).send({ code: 'gone', name: 'Gone', published: true });
     const c = await t.http.post(`/api/v1/titles?collection=${col.body.id}`).set(auth(op)).type('application/json').send({ title: 'Ephemeral' });
