@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { coreMigrations } from '../../core/db/migrations';
+import { OaiPmh1764700000000 } from '../../plugins/oai-pmh/migrations/1764700000000-oai-pmh';
 import { PROJECT_ROOT } from '../../core/version';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
@@ -73,8 +74,9 @@ describe('colophon CLI (real processes)', function () {
       expect(pending.stdout).to.contain('CoreInitial1764400000000');
       const applied = run(['migrate', ...args]);
       expect(applied.status, applied.stderr).to.equal(0);
-      // Every migration of the core and the installed plugins, oldest first.
-      expect(applied.stdout).to.equal(coreMigrations.map((m) => `applied ${m.name}\n`).join(''));
+      // Every migration of the core and the installed plugins.
+      const names = [...coreMigrations, OaiPmh1764700000000].map((m) => m.name);
+      expect(applied.stdout.trim().split('\n').sort()).to.deep.equal(names.map((n) => `applied ${n}`).sort());
       expect(run(['migrate', ...args]).stdout).to.equal('database is up to date\n');
       expect(run(['migrate', '--check', ...args]).status).to.equal(0);
     } finally {
@@ -119,10 +121,15 @@ describe('colophon CLI (real processes)', function () {
     expect(one.representations[0]?.files[0]?.sha256).to.match(/^[0-9a-f]{64}$/);
 
     // A second process (the CLI) disables the inventory plugin; the server follows.
+    // oai-pmh depends on inventory: it goes first.
+    expect(run(['plugins', 'disable', 'inventory', ...dbArgs]).status).to.not.equal(0);
+    expect(run(['plugins', 'disable', 'oai-pmh', ...dbArgs]).status).to.equal(0);
     expect(run(['plugins', 'disable', 'inventory', ...dbArgs]).status).to.equal(0);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 404);
     expect(run(['plugins', 'enable', 'inventory', ...dbArgs]).status).to.equal(0);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 200);
+    expect(run(['plugins', 'enable', 'oai-pmh', ...dbArgs]).status).to.equal(0);
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/oai?verb=Identify`)).status === 200);
 
     const exited = new Promise<number | null>((resolve) => server?.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
