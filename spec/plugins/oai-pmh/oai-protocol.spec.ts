@@ -273,3 +273,24 @@ describe('oai-pmh: protocol', function () {
     expect(result.ok).to.equal(true);
   });
 });
+
+describe('oai-pmh: a repository without sets', function () {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+    const op = await t.key('digital-inventory-operator');
+    const res = await t.http.post('/api/v1/titles').set('Authorization', `Bearer ${op}`).type('application/json').send({ title: 'Alone' });
+    await t.http.post(`/api/v1/titles/${res.body.id}/representations`).set('Authorization', `Bearer ${op}`).send({ usageType: 'primary', remote: { deliveryUrl: 'https://example.org/a' } });
+  });
+  after(async () => t?.close());
+
+  it('answers noSetHierarchy to ListSets and to a set-selective list; its headers carry no setSpec', async () => {
+    const oai = new OaiClient(t);
+    expect(OaiClient.error(await oai.get('verb=ListSets'))).to.equal('noSetHierarchy');
+    expect(OaiClient.error(await oai.get('verb=ListIdentifiers&metadataPrefix=oai_dc&set=anything'))).to.equal('noSetHierarchy');
+    const all = await oai.harvest('verb=ListIdentifiers&metadataPrefix=oai_dc');
+    expect(all).to.have.length(1);
+    expect(all[0]?.sets).to.deep.equal([]);
+    if (schemasAvailable()) expect((await validateXml(oai.seen.map((e) => e.text))).errors).to.deep.equal([]);
+  });
+});
