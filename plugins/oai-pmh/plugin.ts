@@ -81,6 +81,8 @@ export const oaiPmhPlugin = definePlugin<OaiConfig>({
     const oai = new OaiService(ctx.core, ctx.config, id);
     await oai.init();
     ctx.state.set('oai', oai);
+    const clash = ((await ctx.core.ds.query('SELECT path FROM collection')) as { path: string }[]).filter((c) => c.path in ctx.config.sets);
+    if (clash.length) ctx.logger.warn({ sets: clash.map((c) => c.path) }, 'configured OAI-PMH sets share a setSpec with collections; the configured sets win');
     const n = await catchUp(ctx);
     if (n) ctx.logger.info({ items: n }, 'OAI-PMH items brought up to date');
   },

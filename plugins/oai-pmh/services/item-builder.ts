@@ -58,8 +58,12 @@ export class ItemBuilder {
     const memberOf = (await m.query('SELECT collection_id AS id FROM title_collection WHERE title_id = ?', [t.id])) as { id: string }[];
     const paths = memberOf.map((r) => collections.get(r.id)?.path).filter((p): p is string => !!p);
     const specs = new Set<string>();
-    // A published collection is a set; its published ancestors include it.
-    for (const p of paths) if (publishedPaths.has(p)) for (const s of ancestorSpecs(p)) if (publishedPaths.has(s)) specs.add(s);
+    // A published collection whose ancestors are all published is a set (ListSets shows the same);
+    // its ancestors' sets include it.
+    for (const p of paths) {
+      const chain = ancestorSpecs(p);
+      if (chain.every((s) => publishedPaths.has(s))) for (const s of chain) specs.add(s);
+    }
     for (const [spec, def] of Object.entries(this.config.sets)) {
       if (def.sourceFormat && def.sourceFormat !== t.sourceFormat) continue;
       if (def.hasActiveRepresentation !== undefined && def.hasActiveRepresentation !== reps.length > 0) continue;

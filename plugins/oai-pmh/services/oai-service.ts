@@ -135,6 +135,8 @@ export class OaiService {
     const sets = cols
       // A sub-collection of an unpublished collection is no set: its spec would name a hidden parent.
       .filter((c) => c.path.split(':').every((_, i, a) => published.has(a.slice(0, i + 1).join(':'))))
+      // A configured set of the same spec takes its place (the plugin warns at start).
+      .filter((c) => !(c.path in this.config.sets))
       .map((c) => ({ spec: c.path, name: c.name, description: c.description }));
     for (const [spec, def] of Object.entries(this.config.sets)) sets.push({ spec, name: def.name, description: def.description ?? null });
     return sets.sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0));

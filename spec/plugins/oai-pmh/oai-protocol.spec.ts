@@ -50,12 +50,15 @@ describe('oai-pmh: protocol', function () {
     colOp = await t.key('collection-inventory-operator');
     const maps = await t.http.post('/api/v1/collections').set(auth(colOp)).send({ code: 'maps', name: 'Maps', published: true, description: 'Printed & drawn maps' });
     const cape = await t.http.post('/api/v1/collections').set(auth(colOp)).send({ code: 'cape', name: 'The Cape', published: true, parentId: maps.body.id });
-    await t.http.post('/api/v1/collections').set(auth(colOp)).send({ code: 'hidden', name: 'Hidden', published: false });
+    const hidden = await t.http.post('/api/v1/collections').set(auth(colOp)).send({ code: 'hidden', name: 'Hidden', published: false });
+    // Published, but under an unpublished parent: no set, in ListSets or in headers.
+    const under = await t.http.post('/api/v1/collections').set(auth(colOp)).send({ code: 'under', name: 'Under', published: true, parentId: hidden.body.id });
     await title('dc', { title: 'A map of the Cape', creator: 'Barrow, John', date: '1801' });
     await title('marc', MARCXML, 'application/marcxml+xml');
     await title('plain', { title: 'Plain title \u0001 with a control character' });
     await title('extra', { title: 'Extra' });
     await t.http.put(`/api/v1/collections/${cape.body.id}/titles/${ids.dc}`).set(auth(colOp));
+    await t.http.put(`/api/v1/collections/${under.body.id}/titles/${ids.dc}`).set(auth(colOp));
     // Never published: no representation.
     await t.http.post('/api/v1/titles').set(auth(op)).type('application/json').send({ title: 'No representation' });
   });
