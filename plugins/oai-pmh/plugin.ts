@@ -5,6 +5,7 @@ import { oaiConfig, type OaiConfig } from './config';
 import { OaiItem, OaiItemSet, OaiRecord, OaiSetting } from './entities/oai-item.entity';
 import { BUILTIN_FORMATS } from './formats';
 import { OaiPmh1764700000000 } from './migrations/1764700000000-oai-pmh';
+import { OaiRecordPrefixIndex1764700000001 } from './migrations/1764700000001-oai-record-prefix-index';
 import { registerOaiRoutes } from './routes/oai-routes';
 import { ItemBuilder } from './services/item-builder';
 import { OaiService } from './services/oai-service';
@@ -50,7 +51,7 @@ export const oaiPmhPlugin = definePlugin<OaiConfig>({
   },
   register(r, config) {
     r.entities(OaiItem, OaiItemSet, OaiRecord, OaiSetting);
-    r.migrations(OaiPmh1764700000000);
+    r.migrations(OaiPmh1764700000000, OaiRecordPrefixIndex1764700000001);
     // Links into this repository that a stored record carries are replaced by the current ones.
     for (const i of BUILTIN_FORMATS().keys()) {
       r.metadataFormat((ctx) => {

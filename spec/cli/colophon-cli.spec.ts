@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { coreMigrations } from '../../core/db/migrations';
 import { OaiPmh1764700000000 } from '../../plugins/oai-pmh/migrations/1764700000000-oai-pmh';
+import { OaiRecordPrefixIndex1764700000001 } from '../../plugins/oai-pmh/migrations/1764700000001-oai-record-prefix-index';
 import { PROJECT_ROOT } from '../../core/version';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
@@ -75,7 +76,7 @@ describe('colophon CLI (real processes)', function () {
       const applied = run(['migrate', ...args]);
       expect(applied.status, applied.stderr).to.equal(0);
       // Every migration of the core and the installed plugins.
-      const names = [...coreMigrations, OaiPmh1764700000000].map((m) => m.name);
+      const names = [...coreMigrations, OaiPmh1764700000000, OaiRecordPrefixIndex1764700000001].map((m) => m.name);
       expect(applied.stdout.trim().split('\n').sort()).to.deep.equal(names.map((n) => `applied ${n}`).sort());
       expect(run(['migrate', ...args]).stdout).to.equal('database is up to date\n');
       expect(run(['migrate', '--check', ...args]).status).to.equal(0);

@@ -38,6 +38,7 @@ export class OaiItemSet {
 
 /** The serialized metadata of a live item in one format, made when the title changed. */
 @Entity('oai_record')
+@Index('idx_oai_record_prefix_title', ['prefix', 'titleId'])
 export class OaiRecord {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'title_id' })
   titleId: string;

@@ -259,7 +259,9 @@ export class OaiService {
     }
     if (keyset && state.ld !== undefined && state.li !== undefined) {
       const at = sqlTime(ds, new Date(state.ld));
-      conds.push(`(${alias}.datestamp > ? OR (${alias}.datestamp = ? AND ${alias}.title_id > ?))`);
+      // Written with a leading range on datestamp so that SQLite and MariaDB both read the index
+      // in order from the last position (an OR-form makes SQLite scan and sort the rest per page).
+      conds.push(`${alias}.datestamp >= ? AND (${alias}.datestamp > ? OR ${alias}.title_id > ?)`);
       params.push(at, at, state.li);
     }
     conds.push('(i.deleted = 1 OR EXISTS (SELECT 1 FROM oai_record x WHERE x.title_id = i.title_id AND x.prefix = ?))');
