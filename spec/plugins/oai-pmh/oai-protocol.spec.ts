@@ -141,6 +141,21 @@ describe('oai-pmh: protocol', function () {
     expect(OaiClient.identifiers(again1)).to.deep.equal(OaiClient.identifiers(again2));
   });
 
+  it('a resumption token issued by one instance works on another sharing the database', async () => {
+    const other = await startTestApp({ db: t.db, config: { plugins: { settings: { 'oai-pmh': { pageSize: 2, identifiersPageSize: 2 } } } } });
+    try {
+      const first = await oai.get('verb=ListIdentifiers&metadataPrefix=oai_dc');
+      const tok = OaiClient.token(first)?.value ?? '';
+      expect(tok).to.not.equal('');
+      const here = await oai.get(`verb=ListIdentifiers&resumptionToken=${encodeURIComponent(tok)}`);
+      const there = await new OaiClient(other).get(`verb=ListIdentifiers&resumptionToken=${encodeURIComponent(tok)}`);
+      expect(OaiClient.error(there)).to.equal(null);
+      expect(OaiClient.identifiers(there)).to.deep.equal(OaiClient.identifiers(here));
+    } finally {
+      await other.close();
+    }
+  });
+
   it('selective harvests: sets (a parent includes its children), from/until with both granularities, inclusive days', async () => {
     const inMaps = await oai.harvest('verb=ListIdentifiers&metadataPrefix=oai_dc&set=maps');
     expect(inMaps.map((h) => h.id)).to.deep.equal([oaiId(ids.dc ?? '')]);
