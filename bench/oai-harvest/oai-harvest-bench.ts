@@ -17,15 +17,15 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, createWriteStream, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createConnection } from 'mysql2/promise';
 import { marcCollection } from './marc-generator';
+import { PROJECT_ROOT } from '../../core/version';
+import { BenchError, freePort, procCpuSeconds, procMemory, RssSampler, table } from '../support/bench-support';
 
 const MB = 1e6;
-const SAMPLE_MS = 100;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 /** One batch request may take a while on a slow disk; a harvest page must not. */
@@ -46,9 +46,6 @@ const RATE_GOALS: Record<Engine, number> = { sqlite: 5000, mariadb: 3000 };
 const LAST_FIRST_GOAL = 1.2;
 /** What published OAI-PMH providers reach on a full ListRecords harvest (context, not a goal). */
 const REFERENCE_RATE = 300;
-
-/** A failure the bench reports in one line and exits non-zero for. */
-class BenchError extends Error {}
 
 /** Aborted on SIGINT/SIGTERM: the step in progress fails and main's `finally` cleans up. */
 const cancel = new AbortController();
@@ -121,14 +118,6 @@ function parseArgs(argv: string[]): Options | null {
   return o;
 }
 
-/** The repository root: the nearest directory above this script holding package.json and bin/colophon.js. */
-function repoRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'colophon.js'))) return dir;
-    if (dirname(dir) === dir) throw new BenchError(`cannot find the repository root (package.json and bin/colophon.js) above ${__dirname}`);
-  }
-}
-
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((res, rej) => {
     execFile(cmd, args, { ...opts, maxBuffer: 16 * MB, signal: cancel.signal }, (err, stdout, stderr) => {
@@ -147,18 +136,6 @@ const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(proc
 // ---------------------------------------------------------------------------------------------
 // /proc: memory and CPU of the server (and of the database server, when it is a local process)
 
-/** VmRSS and VmHWM of a process in bytes, or null once it is gone. */
-function procMemory(pid: number | 'self'): { rss: number; hwm: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
 /**
  * Reset a process's VmHWM to its current RSS (writing 5 to /proc/<pid>/clear_refs, Linux ≥ 4.0,
  * needs the right to ptrace it), so that the peak read afterwards is the peak of one phase.
@@ -169,42 +146,6 @@ function resetPeak(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far; null once it is gone. */
-function procCpuSeconds(pid: number, ticksPerSecond: number): number | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Fields after the parenthesised command name start at field 3; utime and stime are 14 and 15.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
-}
-
-/** Sample a process's VmRSS every SAMPLE_MS until stopped; keeps the largest. */
-class RssSampler {
-  max = 0;
-  samples = 0;
-  private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.take();
-    this.timer = setInterval(() => this.take(), SAMPLE_MS);
-  }
-  private take(): void {
-    const m = procMemory(this.pid);
-    if (m && Number.isFinite(m.rss)) {
-      this.max = Math.max(this.max, m.rss);
-      this.samples++;
-    }
-  }
-  stop(): number {
-    clearInterval(this.timer);
-    this.take();
-    return this.max;
   }
 }
 
@@ -222,18 +163,6 @@ async function mariadbPid(url: string): Promise<number | null> {
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res, rej) => {
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => res());
-  });
-  const addr = srv.address();
-  await new Promise<void>((res) => srv.close(() => res()));
-  if (!addr || typeof addr !== 'object') throw new BenchError('could not find a free TCP port');
-  return addr.port;
-}
 
 interface Answer {
   status: number;
@@ -567,13 +496,6 @@ function tenths(xs: number[]): number[] {
   return Array.from({ length: groups }, (_, g) => mean(xs.slice(Math.floor((g * xs.length) / groups), Math.floor(((g + 1) * xs.length) / groups))));
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join(' | ')} |`;
-  const [header, ...body] = rows;
-  return [line(header ?? []), `|${widths.map((w, c) => (c === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...body.map(line)].join('\n');
-}
-
 interface EngineResult {
   engine: Engine;
   load: LoadResult;
@@ -663,7 +585,7 @@ async function main(): Promise<void> {
     return;
   }
   if (process.platform !== 'linux') throw new BenchError('this bench reads /proc/<pid>/status for memory; it runs on Linux only');
-  const repo = repoRoot();
+  const repo = PROJECT_ROOT;
   if (!existsSync(join(repo, 'dist', 'core', 'cli', 'main.js'))) throw new BenchError(`the server is not built (no dist/core/cli/main.js); run \`npm run build\` in ${repo}`);
   mkdirSync(o.tmpDir, { recursive: true });
   const root = await mkdtemp(join(o.tmpDir, 'colophon-oai-bench-'));

@@ -17,22 +17,19 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { PROJECT_ROOT } from '../../core/version';
+import { BenchError, freePort, procCpuSeconds, procMemory, RssSampler, SAMPLE_MS, table } from '../support/bench-support';
 
 const MiB = 1024 * 1024;
 const MB = 1e6;
 /** The memory goal for the server while it receives one upload, in bytes (decimal MB). */
 const RSS_GOAL_BYTES = 200 * MB;
-const SAMPLE_MS = 100;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const DEFAULT_UPLOAD_LIMIT = 20 * 1024 ** 3;
-
-/** A failure the bench reports in one line and exits non-zero for. */
-class BenchError extends Error {}
 
 /**
  * Aborted on SIGINT/SIGTERM: every step takes this signal, so the step in progress fails at once
@@ -81,14 +78,6 @@ function parseArgs(argv: string[]): Options | null {
   return o;
 }
 
-/** The repository root: the nearest directory above this script holding package.json and bin/colophon.js. */
-function repoRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'colophon.js'))) return dir;
-    if (dirname(dir) === dir) throw new BenchError(`cannot find the repository root (package.json and bin/colophon.js) above ${__dirname}`);
-  }
-}
-
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((res, rej) => {
     execFile(cmd, args, { ...opts, maxBuffer: 16 * MiB, signal: cancel.signal }, (err, stdout, stderr) => {
@@ -99,54 +88,6 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
 }
 
 const seconds = (startNs: bigint): number => Number(process.hrtime.bigint() - startNs) / 1e9;
-
-/** Fields of /proc/<pid>/status in bytes (VmRSS, VmHWM), or null once the process is gone. */
-function procMemory(pid: number | 'self'): { rss: number; hwm: number } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null once it is gone. */
-function procCpuSeconds(pid: number, ticksPerSecond: number): number | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Fields after the parenthesised command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
-}
-
-/** Sample a process's VmRSS every SAMPLE_MS until stopped; keeps the largest. */
-class RssSampler {
-  max = 0;
-  samples = 0;
-  private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number | 'self') {
-    this.take();
-    this.timer = setInterval(() => this.take(), SAMPLE_MS);
-  }
-  private take(): void {
-    const m = procMemory(this.pid);
-    if (m && Number.isFinite(m.rss)) {
-      this.max = Math.max(this.max, m.rss);
-      this.samples++;
-    }
-  }
-  stop(): number {
-    clearInterval(this.timer);
-    this.take();
-    return this.max;
-  }
-}
 
 /** Write `sizeMb` MiB of random bytes, one fresh 1 MiB buffer at a time (a buffer handed to write() must not be reused). */
 async function writeSource(path: string, sizeMb: number): Promise<void> {
@@ -169,18 +110,6 @@ async function readThrough(path: string, hash: boolean): Promise<string | null> 
   const h = hash ? createHash('sha256') : null;
   for await (const chunk of createReadStream(path, { highWaterMark: MiB, signal: cancel.signal })) h?.update(chunk as Buffer);
   return h ? h.digest('hex') : null;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res, rej) => {
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => res());
-  });
-  const addr = srv.address();
-  await new Promise<void>((res) => srv.close(() => res()));
-  if (!addr || typeof addr !== 'object') throw new BenchError('could not find a free TCP port');
-  return addr.port;
 }
 
 interface HttpAnswer {
@@ -395,13 +324,6 @@ function median(xs: number[]): number {
 const mbps = (bytes: number, s: number): number => bytes / MB / s;
 const fmtMB = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join(' | ')} |`;
-  const [header, ...body] = rows;
-  return [line(header ?? []), `|${widths.map((w, c) => (c === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`, ...body.map(line)].join('\n');
-}
-
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (!opts) {
@@ -409,7 +331,7 @@ async function main(): Promise<void> {
     return;
   }
   if (process.platform !== 'linux') throw new BenchError('this bench reads /proc/<pid>/status for memory; it runs on Linux only');
-  const repo = repoRoot();
+  const repo = PROJECT_ROOT;
   if (!existsSync(join(repo, 'dist', 'core', 'cli', 'main.js'))) throw new BenchError(`the server is not built (no dist/core/cli/main.js); run \`npm run build\` in ${repo}`);
   const size = opts.sizeMb * MiB;
   mkdirSync(opts.tmpDir, { recursive: true });

@@ -10,16 +10,7 @@ export async function readJson(ctx: Koa.Context, limit: number): Promise<unknown
   if (type && type !== 'application/json' && !type.endsWith('+json')) {
     throw CoreErrors.UNSUPPORTED_MEDIA_TYPE(`Expected application/json, got ${type}`);
   }
-  const declared = Number(ctx.get('content-length'));
-  if (declared > limit) throw CoreErrors.PAYLOAD_TOO_LARGE(`Body of ${declared} bytes exceeds the limit of ${limit}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw CoreErrors.PAYLOAD_TOO_LARGE(`Body exceeds the limit of ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBody(ctx, limit)).toString('utf8');
   if (!text.trim()) throw CoreErrors.BAD_REQUEST('A JSON body is required');
   try {
     return JSON.parse(text) as unknown;

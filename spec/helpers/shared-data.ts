@@ -1,19 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-
-/** The project root: the nearest directory above this file holding package.json (works from dist/ too). */
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + __dirname);
-    dir = up;
-  }
-  return dir;
-}
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../../core/version';
 
 /** ../shared beside the project root (real-world test data and schemas); absent in a user's clone. */
-export const SHARED_DIR = resolve(projectRoot(), '..', 'shared');
+export const SHARED_DIR = resolve(PROJECT_ROOT, '..', 'shared');
 export const SHARED_DATA = join(SHARED_DIR, 'data');
 export const hasSharedData = (): boolean => existsSync(SHARED_DATA);
 

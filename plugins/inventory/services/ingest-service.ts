@@ -17,7 +17,7 @@ import { StorageKeyError } from '../../../core/storage';
 import type { InventoryConfig } from '../config';
 import { InventoryErrors } from '../errors';
 import { MediaError, probeMedia, sniffType, SNIFF_BYTES, type MediaInfo } from '../media';
-import { loadRepresentation } from './representation-service';
+import { loadFile, loadRepresentation } from './representation-service';
 import { connectorOf, StorageKeys } from './stored-objects';
 
 const sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal digits').transform((s) => s.toLowerCase());
@@ -133,8 +133,7 @@ export class IngestService {
     await this.core.unitOfWork(async (uow) => {
       const m = uow.manager;
       if ('fileId' in target) {
-        const f = await m.findOneBy(DigitalFile, { id: target.fileId });
-        if (!f) throw InventoryErrors.FILE_NOT_FOUND(`No file ${target.fileId}`);
+        const f = await loadFile(m, target.fileId);
         const rep = await loadRepresentation(m, f.representationId);
         const key = StorageKeys.fileThumbnail(rep.id, f.id);
         await this.connectorFor(rep).put(key, bufferStream(data), { contentType: 'image/jpeg', size: data.length });
@@ -156,8 +155,7 @@ export class IngestService {
     await this.core.unitOfWork(async (uow) => {
       const m = uow.manager;
       if ('fileId' in target) {
-        const f = await m.findOneBy(DigitalFile, { id: target.fileId });
-        if (!f) throw InventoryErrors.FILE_NOT_FOUND(`No file ${target.fileId}`);
+        const f = await loadFile(m, target.fileId);
         const rep = await loadRepresentation(m, f.representationId);
         if (f.thumbnailStatus !== 'staff') throw InventoryErrors.THUMBNAIL_NOT_FOUND('This file has no staff thumbnail');
         await m.update(DigitalFile, { id: f.id }, { thumbnailStatus: 'pending' });

@@ -264,7 +264,7 @@ export async function loadRepresentation(m: EntityManager, id: string): Promise<
   return r;
 }
 
-async function loadFile(m: EntityManager, id: string): Promise<DigitalFile> {
+export async function loadFile(m: EntityManager, id: string): Promise<DigitalFile> {
   const f = await m.findOneBy(DigitalFile, { id });
   if (!f) throw InventoryErrors.FILE_NOT_FOUND(`No file ${id}`);
   return f;

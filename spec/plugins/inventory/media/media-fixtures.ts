@@ -4,23 +4,13 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { Thumbnail } from '../../../../plugins/inventory/media';
+import { SHARED_DATA } from '../../../helpers/shared-data';
 
-/** The repository root: the nearest directory above this file that holds package.json. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
-
-export const SHARED_DATA = resolve(repoRoot(), '../shared/data');
+export { SHARED_DATA };
 export const haveSharedData = existsSync(join(SHARED_DATA, 'images')) && existsSync(join(SHARED_DATA, 'docs'));
 
 let toldShared = false;

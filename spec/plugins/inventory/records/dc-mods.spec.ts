@@ -1,19 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { dcToOaiDcXml, parseRecord, parseRecords, RecordError } from '../../../../plugins/inventory/records';
-import { fixturePath, NO_SHARED, sharedFiles, skipUnless } from './records-spec-support';
+import { dcToOaiDcXml, parseRecord, parseRecords } from '../../../../plugins/inventory/records';
+import { fixturePath, NO_SHARED, sharedFiles, skipUnless, fault } from './records-spec-support';
 
 const fixture = (name: string): Buffer => readFileSync(fixturePath(name));
-
-function fault(fn: () => unknown): RecordError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RecordError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecordError');
-}
 
 describe('inventory records: MODS and Dublin Core', function () {
   describe('MODS', function () {

@@ -8,11 +8,11 @@ import {
   readIso2709,
   readIso2709Records,
   readMarcXml,
-  RecordError,
+  type RecordError,
   type MarcDataField,
   type MarcRecord,
 } from '../../../../plugins/inventory/records';
-import { hasTool, iso2709, NO_SHARED, sf, sharedData, sharedFiles, skipUnless } from './records-spec-support';
+import { hasTool, iso2709, NO_SHARED, sf, sharedData, sharedFiles, skipUnless, fault } from './records-spec-support';
 
 const ESC = 0x1b;
 const MARC8 = '00000nam  2200000   4500'; // leader/09 blank: MARC-8
@@ -43,16 +43,6 @@ const field = (rec: MarcRecord, tag: string): MarcDataField => {
   return f;
 };
 const sub = (rec: MarcRecord, tag: string, code: string): string | undefined => field(rec, tag).subfields.find((s) => s.code === code)?.value;
-
-function fault(fn: () => unknown): RecordError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RecordError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecordError');
-}
 
 /** The built record with some bytes replaced. */
 function patched(rec: Buffer, at: number, text: string): Buffer {

@@ -5,24 +5,14 @@ import {
   parseRecords,
   readIso2709,
   readMarcXml,
-  RecordError,
+  type RecordError,
   writeMarcXml,
   type MarcDataField,
   type MarcRecord,
 } from '../../../../plugins/inventory/records';
-import { fixturePath, NO_SHARED, sharedData, sharedFiles, skipUnless } from './records-spec-support';
+import { fixturePath, NO_SHARED, sharedData, sharedFiles, skipUnless, fault } from './records-spec-support';
 
 const SLIM = 'http://www.loc.gov/MARC21/slim';
-
-function fault(fn: () => unknown): RecordError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RecordError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecordError');
-}
 
 const record = (body: string, ns = ` xmlns="${SLIM}"`): string =>
   `<?xml version="1.0"?>\n<record${ns}>\n  <leader>00000nam a2200000 a 4500</leader>\n${body}\n</record>`;

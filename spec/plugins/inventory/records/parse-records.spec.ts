@@ -1,17 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parseRecord, parseRecords, RECORD_CONTENT_TYPES, RecordError } from '../../../../plugins/inventory/records';
-import { fixturePath, iso2709, sf } from './records-spec-support';
-
-function fault(fn: () => unknown): RecordError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RecordError) return err;
-    throw err;
-  }
-  throw new Error('expected a RecordError');
-}
+import { fixturePath, iso2709, sf, fault } from './records-spec-support';
 
 const marc = (title: string, id = '1'): Buffer =>
   iso2709('00000nam a2200000   4500', [

@@ -6,24 +6,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/** The repository root (the directory holding package.json), found from the compiled spec's location. */
-export function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
+import { PROJECT_ROOT } from '../../../../core/version';
+import { SHARED_DATA } from '../../../helpers/shared-data';
+import { RecordError } from '../../../../plugins/inventory/records';
 
 /** A project-owned fixture under spec/fixtures/records/. */
-export const fixturePath = (name: string): string => path.join(repoRoot(), 'spec', 'fixtures', 'records', name);
+export const fixturePath = (name: string): string => path.join(PROJECT_ROOT, 'spec', 'fixtures', 'records', name);
 
 /** ../shared/data next to the repository, or undefined when this clone has none. */
 export function sharedData(): string | undefined {
-  const dir = path.resolve(repoRoot(), '..', 'shared', 'data');
+  const dir = SHARED_DATA;
   return existsSync(dir) ? dir : undefined;
 }
 
@@ -103,4 +95,15 @@ export function validateWithSchema(schema: string, documents: string[]): string 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The RecordError `fn` throws (any other outcome fails the spec). */
+export function fault(fn: () => unknown): RecordError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RecordError) return err;
+    throw err;
+  }
+  throw new Error('expected a RecordError');
 }

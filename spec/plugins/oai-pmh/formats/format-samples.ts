@@ -4,12 +4,13 @@
  * hold, and every record of ../shared/data (MARC binary and XML, the DC/MODS/METS files).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Title, type DublinCore } from '../../../../core/db/entities/title.entity';
 import type { RenderContext } from '../../../../core/formats/metadata-format';
 import { dcToOaiDcXml, parseRecords, type ParsedRecord } from '../../../../plugins/inventory/records';
 import { hasSharedData, sharedData } from '../../../helpers/shared-data';
+import { PROJECT_ROOT } from '../../../../core/version';
 
 export interface FormatSample {
   /** Where the record came from ("record.marcxml.xml", "marc/binary/pymarc-marc.mrc #3"). */
@@ -17,18 +18,8 @@ export interface FormatSample {
   title: Title;
 }
 
-function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
-
 /** A project-owned record fixture (spec/fixtures/records/). */
-export const fixturePath = (name: string): string => join(projectRoot(), 'spec', 'fixtures', 'records', name);
+export const fixturePath = (name: string): string => join(PROJECT_ROOT, 'spec', 'fixtures', 'records', name);
 
 /** A stable UUID-shaped id from a sample's name, so that renders are reproducible. */
 function sampleId(name: string): string {
