@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
 import { createApp, openDatabase, type ColophonApp, type CreateAppOptions } from '../app';
 import { apiKeyView } from '../auth/api-keys';
+import { hashPassword } from '../auth/passwords';
 import { ROLE_IDS } from '../auth/roles';
 import { ConfigError, loadConfig, type ColophonConfig, type ConfigInput } from '../config';
 import { loadDemoContent } from '../demo/demo-content';
 import { migrate, pendingMigrations } from '../db/migrate';
+import { User } from '../db/entities/user.entity';
 import { ColophonError } from '../errors';
 import { createLogger } from '../logger';
 import { PluginBootError } from '../plugin/plugin-errors';
@@ -184,6 +186,37 @@ export function buildCli(): Command {
     }, { jobs: true });
   });
 
+  const users = program.command('users').description('local users (IIIF sign-in; groups feed access rights rules)');
+  common(users.command('add <username>').description('create a user; the password is read from stdin'))
+    .option('--password-stdin', 'read the password from stdin (one line); without it the user has no local password')
+    .option('--groups <codes>', 'user group codes, comma-separated', '')
+    .option('--display-name <name>', 'display name', '')
+    .option('--email <email>', 'e-mail address')
+    .action(async (username: string, o: CommonOpts & { passwordStdin?: boolean; groups: string; displayName: string; email?: string }) => {
+      const name = username.trim();
+      if (!/^[^\s]{1,255}$/.test(name)) throw new ColophonCliError('username: 1 to 255 characters, no spaces');
+      const groups = [...new Set(o.groups.split(',').map((g) => g.trim()).filter(Boolean))];
+      const bad = groups.find((g) => g.length > 64);
+      if (bad) throw new ColophonCliError(`group "${bad}": at most 64 characters`);
+      const passwordHash = o.passwordStdin ? await hashPassword(await passwordFromStdin()) : null;
+      await withApp(o, async (app) => {
+        const repo = app.ds.getRepository(User);
+        if (await repo.findOneBy({ username: name })) throw new ColophonCliError(`user "${name}" exists (use users passwd to set the password)`);
+        const u = await repo.save(repo.create({ username: name, displayName: o.displayName, email: o.email ?? null, passwordHash, groups, roles: [], active: true }));
+        print(userView(u));
+      });
+    });
+  common(users.command('passwd <username>').description("set a user's password, read from stdin")).action(async (username: string, o: CommonOpts) => {
+    const passwordHash = await hashPassword(await passwordFromStdin());
+    await withApp(o, async (app) => {
+      const repo = app.ds.getRepository(User);
+      const u = await repo.findOneBy({ username: username.trim() });
+      if (!u) throw new ColophonCliError(`no user "${username}"`);
+      u.passwordHash = passwordHash;
+      print(userView(await repo.save(u)));
+    });
+  });
+
   common(program.command('demo').description('load the demo content (idempotent)')).action(async (o: CommonOpts) => {
     await withApp(o, async (app) => {
       const n = await loadDemoContent(app);
@@ -195,6 +228,21 @@ export function buildCli(): Command {
 }
 
 class ColophonCliError extends Error {}
+
+/** A password from stdin (a pipe or a typed line), without its line end; never from argv, where `ps` shows it. */
+async function passwordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
+  const pw = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (pw.length < 8) throw new ColophonCliError('password: at least 8 characters expected on stdin');
+  if (/[\r\n]/.test(pw)) throw new ColophonCliError('password: one line expected on stdin');
+  return pw;
+}
+
+/** A user without the password hash. */
+function userView(u: User): Record<string, unknown> {
+  return { id: u.id, username: u.username, displayName: u.displayName, email: u.email, groups: u.groups, active: u.active, hasPassword: Boolean(u.passwordHash) };
+}
 
 /** Entry point: run the CLI; known failures print one line to stderr and exit non-zero. */
 export async function main(argv = process.argv): Promise<void> {
