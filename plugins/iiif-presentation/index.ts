@@ -1,0 +1,2 @@
+export { iiifPresentationPlugin } from './plugin';
+export type { IiifPresentationConfig } from './config';
