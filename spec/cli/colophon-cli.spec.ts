@@ -6,6 +6,10 @@ import { expect } from 'chai';
 import { coreMigrations } from '../../core/db/migrations';
 import { OaiPmh1764700000000 } from '../../plugins/oai-pmh/migrations/1764700000000-oai-pmh';
 import { OaiRecordPrefixIndex1764700000001 } from '../../plugins/oai-pmh/migrations/1764700000001-oai-record-prefix-index';
+import { IiifImage1764800000000 } from '../../plugins/iiif-image/migrations/1764800000000-iiif-image';
+import { IiifRenderCache1764800000001 } from '../../plugins/iiif-image/migrations/1764800000001-iiif-render-cache';
+import { IiifAuth1764800000100 } from '../../plugins/iiif-image/auth/iiif-auth-migration';
+import { IiifPresentation1764900000000 } from '../../plugins/iiif-presentation/migrations/1764900000000-iiif-presentation';
 import { PROJECT_ROOT } from '../../core/version';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db';
 
@@ -44,11 +48,13 @@ async function waitFor(url: string, ms = 30000): Promise<Response> {
 
 async function until(cond: () => Promise<boolean>, ms = 15000): Promise<void> {
   const end = Date.now() + ms;
+  let last: unknown = null;
   while (Date.now() < end) {
-    if (await cond()) return;
+    // A kept-alive connection the server just closed fails one fetch; the next one reconnects.
+    if (await cond().catch((err: unknown) => ((last = err), false))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('condition not met in time');
+  throw new Error(`condition not met in time${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
 describe('colophon CLI (real processes)', function () {
@@ -76,7 +82,15 @@ describe('colophon CLI (real processes)', function () {
       const applied = run(['migrate', ...args]);
       expect(applied.status, applied.stderr).to.equal(0);
       // Every migration of the core and the installed plugins.
-      const names = [...coreMigrations, OaiPmh1764700000000, OaiRecordPrefixIndex1764700000001].map((m) => m.name);
+      const names = [
+        ...coreMigrations,
+        OaiPmh1764700000000,
+        OaiRecordPrefixIndex1764700000001,
+        IiifImage1764800000000,
+        IiifRenderCache1764800000001,
+        IiifAuth1764800000100,
+        IiifPresentation1764900000000,
+      ].map((m) => m.name);
       expect(applied.stdout.trim().split('\n').sort()).to.deep.equal(names.map((n) => `applied ${n}`).sort());
       expect(run(['migrate', ...args]).stdout).to.equal('database is up to date\n');
       expect(run(['migrate', '--check', ...args]).status).to.equal(0);
@@ -122,15 +136,15 @@ describe('colophon CLI (real processes)', function () {
     expect(one.representations[0]?.files[0]?.sha256).to.match(/^[0-9a-f]{64}$/);
 
     // A second process (the CLI) disables the inventory plugin; the server follows.
-    // oai-pmh depends on inventory: it goes first.
+    // oai-pmh and the IIIF plugins depend on inventory: they go first.
     expect(run(['plugins', 'disable', 'inventory', ...dbArgs]).status).to.not.equal(0);
-    expect(run(['plugins', 'disable', 'oai-pmh', ...dbArgs]).status).to.equal(0);
-    expect(run(['plugins', 'disable', 'inventory', ...dbArgs]).status).to.equal(0);
+    for (const id of ['oai-pmh', 'iiif-presentation', 'iiif-image', 'inventory']) expect(run(['plugins', 'disable', id, ...dbArgs]).status, id).to.equal(0);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 404);
     expect(run(['plugins', 'enable', 'inventory', ...dbArgs]).status).to.equal(0);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`)).status === 200);
-    expect(run(['plugins', 'enable', 'oai-pmh', ...dbArgs]).status).to.equal(0);
+    for (const id of ['oai-pmh', 'iiif-image', 'iiif-presentation']) expect(run(['plugins', 'enable', id, ...dbArgs]).status, id).to.equal(0);
     await until(async () => (await fetch(`http://127.0.0.1:${port}/oai?verb=Identify`)).status === 200);
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/iiif/presentation/3/collection/top`)).status === 200);
 
     const exited = new Promise<number | null>((resolve) => server?.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');

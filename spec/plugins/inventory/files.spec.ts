@@ -15,7 +15,9 @@ import { startTestApp, type TestApp } from '../../helpers/test-app';
 const PROBLEM = /^application\/problem\+json/;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-const keys = storedKeys;
+// Pyramids the iiif-image plugin makes in the background for earlier uploads are not the ingest's objects.
+const keys = async (c: Parameters<typeof storedKeys>[0], prefix = ''): Promise<string[]> =>
+  (await storedKeys(c, prefix)).filter((k) => !k.startsWith('derivatives/'));
 
 describe('inventory: representations, files, ingest, thumbnails, fixity', function () {
   this.timeout(60_000);

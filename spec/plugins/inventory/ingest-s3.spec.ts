@@ -8,7 +8,9 @@ import { startTestApp, type TestApp } from '../../helpers/test-app';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-const keys = storedKeys;
+// Pyramids the iiif-image plugin makes in the background for earlier uploads are not the ingest's objects.
+const keys = async (c: Parameters<typeof storedKeys>[0], prefix = ''): Promise<string[]> =>
+  (await storedKeys(c, prefix)).filter((k) => !k.startsWith('derivatives/'));
 
 /** Ingest into S3 storage end to end: upload, staging and move, thumbnail from a temporary copy, fixity, deletion. */
 describe('inventory: ingest into S3 storage (s3rver on loopback)', function () {
