@@ -13,6 +13,7 @@ import { IiifRenderCache1764800000001 } from './migrations/1764800000001-iiif-re
 import { registerImageRoutes, renderImageError } from './routes/image-routes';
 import { DERIVATIVE_JOB, DerivativeService } from './services/derivative-service';
 import { ImageFiles } from './services/image-files';
+import { TileMemo } from './services/tile-memo';
 import { iiifImage, type IiifImageState } from './services/iiif-image-state';
 
 /** React to committed changes: convert new images, drop what changed from the lookups and caches. */
@@ -76,12 +77,14 @@ export const iiifImagePlugin = definePlugin<IiifImageConfig>({
           logger: ctx.logger,
         })
       : null;
+    const tiles = new TileMemo(c.enabled ? c.memoryBytes : 0);
     const derivatives = new DerivativeService(ctx.core, ctx.config, async (fileId) => {
       files.forget(fileId);
+      tiles.forget(fileId);
       await cache?.invalidateFile(fileId);
     });
     const auth = await IiifAuth.create(ctx);
-    const state: IiifImageState = { files, derivatives, cache, auth };
+    const state: IiifImageState = { files, derivatives, cache, tiles, auth };
     ctx.state.set('iiif', state);
     // Files ingested while the plugin was off wait for the sweep; start it now.
     if ((await derivatives.pending(1)).length) derivatives.kick();

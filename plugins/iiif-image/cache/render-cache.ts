@@ -152,6 +152,8 @@ export class RenderCache {
   private hotBytes = 0;
   /** Renders and reads under way, by key: concurrent callers share one. */
   private readonly inflight = new Map<string, Promise<CachedRendering>>();
+  /** Writes of renderings under way (the answer does not wait for them). */
+  private readonly writes = new Set<Promise<boolean>>();
   private readonly filePuts = new Map<string, FilePuts>();
   private ready = false;
   private initializing: Promise<void> | null = null;
@@ -266,8 +268,9 @@ export class RenderCache {
     this.hotBytes = 0;
   }
 
-  /** Resolves when no background eviction is running (tests, shutdown). */
+  /** Resolves when no background write or eviction is running (tests, shutdown). */
   async idle(): Promise<void> {
+    while (this.writes.size) await Promise.all([...this.writes]);
     while (this.evicting) await this.evicting;
   }
 
@@ -365,11 +368,14 @@ export class RenderCache {
     const entry = this.describe(key, fileId, out.body, out.mediaType);
     // get() answered, so the store is ready, unless it could not be prepared (logged there).
     if (this.ready && out.body.length <= this.limits.maxEntryBytes) {
-      try {
-        await this.write(entry, out.body);
-      } catch (err) {
+      // The answer does not wait for the store: the write (object, then row) goes on in the
+      // background, and idle()/close() wait for it.
+      const w = this.write(entry, out.body).catch((err: unknown) => {
         this.absorb(err, 'render cache could not save a rendering', key);
-      }
+        return false;
+      });
+      this.writes.add(w);
+      void w.finally(() => this.writes.delete(w));
     }
     return rendering(entry, out.body, 'render');
   }

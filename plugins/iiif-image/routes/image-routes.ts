@@ -121,10 +121,17 @@ async function image(ctx: Koa.Context, p: P, v: ApiVersion): Promise<void> {
   ctx.type = FORMAT_MEDIA_TYPES[plan.format];
   // HEAD takes the GET path (koa sends the headers, Content-Length included, and no body), so
   // its headers are exactly a GET's; the rendering lands in the cache for the GET that follows.
+  const memoKey = cacheKey(v, file, 'tile', plan);
+  const memo = state.tiles.get(memoKey);
+  if (memo) {
+    ctx.body = memo;
+    return;
+  }
   const source = await sourceOf(p, file);
   if (source.kind === 'pyramid') {
     const raw = await fastTile(source, plan);
     if (raw) {
+      state.tiles.set(memoKey, raw);
       ctx.body = raw;
       return;
     }

@@ -4,6 +4,7 @@ import type { RenderCache } from '../cache/render-cache';
 import type { IiifImageConfig } from '../config';
 import type { DerivativeService } from './derivative-service';
 import type { ImageFiles } from './image-files';
+import type { TileMemo } from './tile-memo';
 
 /** The Authorization Flow services (probe, access, token, logout; access decisions). */
 export type ImageAuth = IiifAuth;
@@ -13,6 +14,8 @@ export interface IiifImageState {
   files: ImageFiles;
   derivatives: DerivativeService;
   cache: RenderCache | null;
+  /** Stored tiles recently sent. */
+  tiles: TileMemo;
   auth: ImageAuth;
 }
 
