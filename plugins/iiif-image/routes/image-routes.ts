@@ -269,10 +269,11 @@ export function registerImageRoutes(r: Registrar<IiifImageConfig>): void {
     method: 'POST',
     path: '/api/v1/iiif-image/cache/clear',
     auth: ['system:admin'],
-    summary: 'Empty the cache of rendered IIIF image responses',
+    summary: 'Empty the cache of rendered IIIF image responses (and the stored tiles kept in memory)',
     docs: { tags: ['IIIF'] },
     handler: async (ctx, p) => {
-      const cache = iiifImage(p).cache;
+      const { cache, tiles } = iiifImage(p);
+      tiles.forget();
       ctx.body = { removed: cache ? await cache.clear() : 0 };
     },
   });
