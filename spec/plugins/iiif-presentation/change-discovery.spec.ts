@@ -150,6 +150,12 @@ describe('iiif-presentation Change Discovery 1.0 through the real app', function
       expect(p.orderedItems.length, where).to.be.greaterThan(0);
       if ('startIndex' in p) expect((p as unknown as Json).startIndex).to.be.a('number');
     });
+    // Ranges of the log whose events make no activity (the deleted representation's files) are
+    // skipped by the links and not served: a page needs at least one item.
+    const numbers = pages.map((p) => Number(/(\d+)$/.exec(p.id)?.[1]));
+    const skipped = Array.from({ length: Math.max(...numbers) }, (_, i) => i + 1).filter((n) => !numbers.includes(n));
+    expect(skipped.length, 'the twelve file uploads of the deleted representation fill at least one range').to.be.greaterThan(0);
+    for (const n of skipped) expect((await t.http.get(PAGE(n).slice(BASE.length))).status, `page ${n}`).to.equal(404);
     // Backwards, as consumers read it: the same pages in reverse.
     const back: string[] = [];
     for (let url: string | undefined = (root.last as { id: string }).id; url; ) {

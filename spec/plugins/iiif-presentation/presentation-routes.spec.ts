@@ -343,6 +343,9 @@ describe('iiif-presentation routes through the real app', function () {
         const doc = JSON.parse((res.body as Buffer).toString('utf8')) as Json;
         expectValid(doc, 'pdf 3.0');
         expect(JSON.stringify(doc.rendering)).to.contain(`${BASE}/iiif/content/${files.pdf?.[0]?.id ?? '?'}`);
+        const two = await getDoc(t, `/iiif/presentation/2/${rep.pdf}/manifest`);
+        expectValid(two.doc, 'pdf 2.1');
+        expect(JSON.stringify(two.doc)).to.contain(`${BASE}/iiif/content/${files.pdf?.[0]?.id ?? '?'}`);
       } else {
         expect(res.headers['content-type']).to.match(/^text\/plain/);
       }
