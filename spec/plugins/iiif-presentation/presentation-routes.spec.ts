@@ -22,6 +22,7 @@ import { parseWithIiifParser, parseWithManifesto, requirePresentationSchema, val
 import { waitForThumbnail } from '../../helpers/inventory-helpers';
 import { hasSharedData, sharedData } from '../../helpers/shared-data';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
+import { onePagePdf } from '../../helpers/pdf-fixture';
 
 const BASE = 'http://colophon.test';
 const P3 = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"';
@@ -42,27 +43,6 @@ function presentationStore(app: ColophonApp): DocumentStore {
   return s;
 }
 
-/** A one-page PDF, written by hand (xref offsets counted). */
-function onePagePdf(): Buffer {
-  const stream = 'BT /F1 24 Tf 40 100 Td (Colophon presentation spec) Tj ET';
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(out));
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out);
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((n) => `${String(n).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 /** A small JPEG of its own size and colour. */
 function jpeg(width: number, height: number, hue: number): Promise<Buffer> {
@@ -227,11 +207,11 @@ describe('iiif-presentation routes through the real app', function () {
       await staff.upload(rep.book, await jpeg(300, 420, 10), 'p1.jpg', { label: 'Cover', section: 'Front matter' }),
       await staff.upload(rep.book, await jpeg(320, 400, 60), 'p2.jpg', { label: 'p. 1', section: 'Chapter 1' }),
       await staff.upload(rep.book, await jpeg(410, 300, 120), 'p3.jpg', { label: 'p. 2', section: 'Chapter 1' }),
-      await staff.upload(rep.book, onePagePdf(), 'book.pdf', { label: 'The whole book' }),
+      await staff.upload(rep.book, onePagePdf('Colophon presentation spec'), 'book.pdf', { label: 'The whole book' }),
     ];
     // A PDF alone: a manifest of rendering only; its viewer page is the PDF fallback.
     rep.pdf = await staff.rep(title.book, { usageType: 'derivative', label: 'PDF' });
-    files.pdf = [await staff.upload(rep.pdf, onePagePdf(), 'book.pdf', { label: 'Printable' })];
+    files.pdf = [await staff.upload(rep.pdf, onePagePdf('Colophon presentation spec'), 'book.pdf', { label: 'Printable' })];
 
     // Audio and video (MARCXML title) when ../shared/data has the files.
     title.av = await staff.titleMarc(MARCXML, [col.root]);

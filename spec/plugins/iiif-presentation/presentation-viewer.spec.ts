@@ -15,6 +15,7 @@ import { launchBrowser, openAndCollect, requireBrowser, type CollectedRequest, t
 import { waitForThumbnail } from '../../helpers/inventory-helpers';
 import { hasSharedData, sharedData } from '../../helpers/shared-data';
 import { startTestApp, type TestApp } from '../../helpers/test-app';
+import { onePagePdf } from '../../helpers/pdf-fixture';
 
 /** A page image: a coloured field with a grid, large enough for OpenSeadragon to tile it. */
 function pageImage(width: number, height: number, hue: number): Promise<Buffer> {
@@ -23,27 +24,6 @@ function pageImage(width: number, height: number, hue: number): Promise<Buffer> 
   return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
 }
 
-/** A one-page PDF, written by hand (xref offsets counted). */
-function onePagePdf(): Buffer {
-  const stream = 'BT /F1 24 Tf 40 100 Td (Colophon viewer spec) Tj ET';
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(out));
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out);
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((n) => `${String(n).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** An image request of the Image API 3.0 (a tile, a size or the full image), not info.json. */
@@ -108,7 +88,7 @@ describe('iiif-presentation viewer page of the real app in headless Chromium', f
       await upload(rep.images, await pageImage(1300, 1800, 230), 'sheet-3.jpg', 'Sheet 3'),
     ];
     rep.pdf = await representation('A printed report', 'PDF');
-    fileIds.pdf = [await upload(rep.pdf, onePagePdf(), 'report.pdf', 'Report')];
+    fileIds.pdf = [await upload(rep.pdf, onePagePdf('Colophon viewer spec'), 'report.pdf', 'Report')];
     if (hasSharedData()) {
       rep.av = await representation('Recordings', 'Audio and video');
       fileIds.av = [

@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { ColophonError } from '../../../../core/errors';
 import { ASSETS_PREFIX, VIEWER_ASSET_ROUTES, renderViewerPage, sendViewerPage, type ViewerPageInput } from '../../../../plugins/iiif-presentation/viewer';
 import { launchBrowser, openAndCollect, requireBrowser, type CollectedRequest, type PageReport } from '../../../helpers/browser';
+import { onePagePdf } from '../../../helpers/pdf-fixture';
 
 const W = 2000;
 const H = 1500;
@@ -40,27 +41,6 @@ ${grid}<text x="100" y="200" font-size="160" fill="#fff">Colophon</text></svg>`;
   return { data, width: info.width, height: info.height };
 }
 
-/** A one-page PDF, written by hand (xref offsets counted). */
-function testPdf(): Buffer {
-  const stream = 'BT /F1 24 Tf 40 100 Td (Colophon test PDF) Tj ET';
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(out));
-    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(out);
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((n) => `${String(n).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
 
 /** One second of a 440 Hz tone as 16-bit mono PCM WAV at 8 kHz. */
 function testWav(): Buffer {
@@ -293,7 +273,7 @@ describe('iiif-presentation viewer page in headless Chromium', function () {
     requireBrowser(this);
     webm = testWebm();
     const image = await testImage();
-    server = viewerTestApp({ image, pdf: testPdf(), wav: testWav(), webm }, served).listen(0, '127.0.0.1');
+    server = viewerTestApp({ image, pdf: onePagePdf('Colophon test PDF'), wav: testWav(), webm }, served).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
