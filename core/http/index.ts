@@ -3,3 +3,4 @@ export * from './request-context';
 export * from './cors';
 export * from './conditional';
 export * from './body';
+export * from './range';

@@ -13,6 +13,7 @@ import {
   fileOrder, filePatch, fileView, representationCreate, representationUpdate, representationView,
 } from '../services/representation-service';
 import { connectorOf } from '../services/stored-objects';
+import { parseRange } from '../../../core/http/range';
 
 const READ = ['inventory:read'] as const;
 const WRITE = ['inventory:write'] as const;
@@ -217,19 +218,3 @@ export function registerRepresentationRoutes(r: Registrar<InventoryConfig>): voi
   });
 }
 
-/** One `bytes=a-b` range (also `a-` and `-n`); null for none or a multi-range, which get the whole body. */
-function parseRange(header: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (!m[1] && !m[2])) return null;
-  let start: number;
-  let end: number;
-  if (!m[1]) {
-    start = Math.max(0, size - Number(m[2]));
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
-}
